@@ -1,0 +1,128 @@
+#include "io/run_config.hpp"
+
+#include "core/error.hpp"
+
+namespace lip {
+
+using io::DeckDefault;
+using io::DeckRange;
+
+io::DeckSchema deck_schema() {
+  io::DeckSchema s;
+  // run
+  s.add_string("run.name", "run", "Run name; outputs go to run.output_dir (default runs/<name>)");
+  s.add_string("run.output_dir", "", "Directory for metrics, the resolved deck and checkpoints (default runs/<run.name>)");
+  s.add_int("run.seed", 0, "Seed of the weight initialization and projection RNG", DeckRange::at_least(0));
+  s.add_int("run.steps", DeckDefault::required(), "Number of optimizer steps (also the schedule length)",
+            DeckRange::at_least(1));
+  s.add_int("run.log_every", 1, "Print a progress line and write train metrics every N steps", DeckRange::at_least(1));
+  s.add_int("run.eval_every", 100, "Evaluate (test loss/acc, norms, certified bound) every N steps and at the end",
+            DeckRange::at_least(1));
+  s.add_bool("run.progress", true, "Print the per-step progress line on rank 0");
+  // data
+  s.add_string("data.dataset", DeckDefault::required(), "Dataset kind", {"mnist", "cifar10"});
+  s.add_string("data.file", "", "HDF5 dataset file (default <dataset>.h5 found in data.dir, LIP_DATA_DIR, data/, ../shared/data)");
+  s.add_string("data.dir", "", "Directory searched first for data.file");
+  s.add_int("data.batch_size", DeckDefault::required(), "Global training batch (examples per step)",
+            DeckRange::at_least(1));
+  s.add_int("data.eval_batch_size", 0, "Evaluation batch size (0: data.batch_size)", DeckRange::at_least(0));
+  s.add_int("data.eval_batches", 20, "Number of fixed-order test batches per evaluation", DeckRange::at_least(1));
+  s.add_bool("data.shuffle", true, "Reshuffle the training set every epoch (counter-based RNG)");
+  s.add_int("data.seed", 0, "Seed of the data order (fixed at 0 in the reference, independent of run.seed)",
+            DeckRange::at_least(0));
+  // model
+  s.add_string("model.kind", "mlp", "Model family", {"mlp"});
+  s.add_int("model.width", 256, "Hidden width", DeckRange::at_least(1));
+  s.add_int("model.depth", 3, "MLP: number of Linear layers", DeckRange::at_least(2));
+  s.add_double("model.final_scale", 1.0, "Logit multiplier (enters the target norms and the bound)",
+               DeckRange::greater_than(0));
+  s.add_string("model.zero_init_layer", "first",
+               "Which MLP layer starts at zero: first (reference code) or last (paper text)", {"first", "last", "none"});
+  // optimizer
+  s.add_string("optim.kind", DeckDefault::required(), "Optimizer", {"muon", "adamw", "adam", "sgd"});
+  s.add_double("optim.lr", DeckDefault::required(), "Peak learning rate", DeckRange::greater_than(0));
+  s.add_double("optim.beta1", 0.9, "Momentum EMA (Muon, Adam) or SGD momentum", DeckRange::between(0, 1).and_less_than(1));
+  s.add_double("optim.beta2", 0.95, "Adam second-moment EMA", DeckRange::between(0, 1).and_less_than(1));
+  s.add_double("optim.eps", 1e-12, "Adam denominator epsilon", DeckRange::greater_than(0));
+  s.add_double("optim.weight_decay", 0.0, "Coupled weight decay: w <- (1 - wd*lr_t*T) w", DeckRange::at_least(0));
+  s.add_bool("optim.nesterov", false, "Muon/SGD: Nesterov look-ahead of the EMA");
+  s.add_string("optim.ns_table", "reference6", "Newton-Schulz coefficient table for Muon",
+               {"reference6", "nanogpt5", "quintic"});
+  s.add_double("optim.embed_inflation", 16, "Max inflation of the embedding column normalization",
+               DeckRange::at_least(1));
+  s.add_string("optim.schedule", "linear", "Learning-rate schedule", {"linear", "cosine", "sqrt", "none", "flat_linear"});
+  // constraint
+  s.add_string("constraint.method", "none", "Weight constraint applied to every matrix after every step",
+               {"none", "spec_wd", "spec_normalize", "orthogonal", "spec_hammer", "soft_cap", "hard_cap",
+                "spectral_clip", "clipped_wd", "pure_svd"});
+  s.add_double("constraint.w_max", 1.0, "Target max RMS->RMS norm (sigma_max)", DeckRange::greater_than(0));
+  s.add_double("constraint.spectral_wd", 0.0, "Strength of spectral weight decay (spec_wd)", DeckRange::between(0, 1));
+  s.add_int("constraint.power_iterations", 16, "Power-iteration steps of spec_wd/spec_normalize/spec_hammer",
+            DeckRange::at_least(1));
+  s.add_bool("constraint.sensitive_all", true,
+             "Apply w_max to hard_cap/orthogonal/spec_normalize (false: reference-code semantics)");
+  s.add_bool("constraint.divide_update_by_fan_scale", true,
+             "Soft-cap coupling divides the update norm by sqrt(fan_out/fan_in) as the reference code does");
+  s.add_double("constraint.update_norm_factor", 1.0, "Multiplier of the update norm in the soft-cap coupling",
+               DeckRange::greater_than(0));
+  s.add_double("constraint.clip_min", 0.0, "Lower singular-value bound of spectral_clip", DeckRange::at_least(0));
+  s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
+               DeckRange::between(0, 1));
+  // metrics
+  s.add_string("metrics.norm_method", "power", "How logged RMS->RMS norms are measured", {"power", "exact"});
+  s.add_int("metrics.power_iterations", 64, "Power-iteration steps for logged norms", DeckRange::at_least(1));
+  return s;
+}
+
+RunConfig make_run_config(const io::InputDeck& d) {
+  RunConfig c;
+  c.name = d.get_string("run.name");
+  c.output_dir = d.get_string("run.output_dir");
+  if (c.output_dir.empty()) c.output_dir = "runs/" + c.name;
+  c.seed = uint64_t(d.get_int("run.seed"));
+  c.steps = long(d.get_int("run.steps"));
+  c.log_every = long(d.get_int("run.log_every"));
+  c.eval_every = long(d.get_int("run.eval_every"));
+  c.progress = d.get_bool("run.progress");
+  c.dataset = d.get_string("data.dataset");
+  c.data_file = d.get_string("data.file");
+  if (c.data_file.empty()) c.data_file = c.dataset + ".h5";
+  c.data_dir = d.get_string("data.dir");
+  c.batch_size = size_t(d.get_int("data.batch_size"));
+  c.eval_batch_size = size_t(d.get_int("data.eval_batch_size"));
+  if (c.eval_batch_size == 0) c.eval_batch_size = c.batch_size;
+  c.eval_batches = size_t(d.get_int("data.eval_batches"));
+  c.shuffle = d.get_bool("data.shuffle");
+  c.data_seed = uint64_t(d.get_int("data.seed"));
+  c.model_kind = d.get_string("model.kind");
+  c.width = size_t(d.get_int("model.width"));
+  c.depth = int(d.get_int("model.depth"));
+  c.final_scale = d.get_double("model.final_scale");
+  c.zero_init_layer = d.get_string("model.zero_init_layer");
+  c.optimizer = d.get_string("optim.kind");
+  c.lr = d.get_double("optim.lr");
+  c.beta1 = d.get_double("optim.beta1");
+  c.beta2 = d.get_double("optim.beta2");
+  c.eps = d.get_double("optim.eps");
+  c.weight_decay = d.get_double("optim.weight_decay");
+  c.nesterov = d.get_bool("optim.nesterov");
+  c.ns_table = d.get_string("optim.ns_table");
+  c.embed_inflation = d.get_double("optim.embed_inflation");
+  c.schedule = d.get_string("optim.schedule");
+  auto& k = c.constraint;
+  k.method = d.get_string("constraint.method");
+  k.w_max = d.get_double("constraint.w_max");
+  k.spectral_wd = d.get_double("constraint.spectral_wd");
+  k.power_iterations = int(d.get_int("constraint.power_iterations"));
+  k.sensitive_all = d.get_bool("constraint.sensitive_all");
+  k.divide_update_by_fan_scale = d.get_bool("constraint.divide_update_by_fan_scale");
+  k.update_norm_factor = d.get_double("constraint.update_norm_factor");
+  k.clip_min = d.get_double("constraint.clip_min");
+  k.clipped_wd_lambda = d.get_double("constraint.clipped_wd_lambda");
+  c.norm_method = d.get_string("metrics.norm_method");
+  c.norm_power_iterations = int(d.get_int("metrics.power_iterations"));
+  c.resolved_deck = d.resolved_text();
+  return c;
+}
+
+}  // namespace lip

@@ -1,0 +1,60 @@
+#pragma once
+/* RunConfig: the resolved input deck as typed fields. `deck_schema()` registers every valid key
+ * (docs/INPUT_DECK.md is generated from it: `lip_driver --describe-keys`), `make_run_config`
+ * turns a parsed deck into the struct the driver and trainer use.
+ */
+#include <cstdint>
+#include <string>
+
+#include "io/input_deck.hpp"
+
+namespace lip {
+
+struct ConstraintConfig {
+  std::string method = "none";
+  double w_max = 1;
+  double spectral_wd = 0;
+  int power_iterations = 16;
+  bool sensitive_all = true;
+  bool divide_update_by_fan_scale = true;
+  double update_norm_factor = 1;
+  double clip_min = 0;
+  double clipped_wd_lambda = 0.1;
+};
+
+struct RunConfig {
+  // run
+  std::string name, output_dir;
+  uint64_t seed = 0;
+  long steps = 0;
+  long log_every = 1, eval_every = 100;
+  bool progress = true;
+  // data
+  std::string dataset, data_file, data_dir;
+  size_t batch_size = 0, eval_batch_size = 0, eval_batches = 0;
+  bool shuffle = true;
+  uint64_t data_seed = 0;
+  // model
+  std::string model_kind;
+  size_t width = 256;
+  int depth = 3;
+  double final_scale = 1;
+  std::string zero_init_layer = "first";
+  // optimizer
+  std::string optimizer, schedule, ns_table;
+  double lr = 0, beta1 = 0.9, beta2 = 0.95, eps = 1e-12, weight_decay = 0;
+  bool nesterov = false;
+  double embed_inflation = 16;
+  // constraint
+  ConstraintConfig constraint;
+  // metrics
+  std::string norm_method = "power";
+  int norm_power_iterations = 64;
+
+  std::string resolved_deck;  ///< every key with its value, defaults included
+};
+
+io::DeckSchema deck_schema();
+RunConfig make_run_config(const io::InputDeck& deck);
+
+}  // namespace lip

@@ -1,0 +1,44 @@
+#include "model/param_store.hpp"
+
+#include "core/error.hpp"
+
+namespace lip {
+
+namespace {
+constexpr size_t kAlignReals = 64 / sizeof(kernels::Real);
+size_t padded(size_t n) { return (n + kAlignReals - 1) / kAlignReals * kAlignReals; }
+}  // namespace
+
+ParamStore::ParamStore(std::vector<ParamInfo> infos) : infos_(std::move(infos)) {
+  size_t offset = 0;
+  for (auto& p : infos_) {
+    LIP_REQUIRE(p.rows > 0 && p.cols > 0, "parameter " << p.name << " has an empty shape (" << p.rows << ", " << p.cols << ")");
+    p.offset = offset;
+    offset += padded(p.count());
+  }
+  params_ = kernels::Tensor1("ParamStore::params", offset);
+  grads_ = kernels::Tensor1("ParamStore::grads", offset);
+}
+
+size_t ParamStore::num_parameters() const {
+  size_t n = 0;
+  for (const auto& p : infos_) n += p.count();
+  return n;
+}
+
+size_t ParamStore::index_of(const std::string& name) const {
+  for (size_t i = 0; i < infos_.size(); ++i)
+    if (infos_[i].name == name) return i;
+  LIP_FAIL("no parameter named '" << name << "'");
+}
+
+kernels::MatrixView ParamStore::view_of(const kernels::Tensor1& slab, size_t i) const {
+  const auto& p = infos_.at(i);
+  LIP_REQUIRE(slab.extent(0) == params_.extent(0),
+              "slab of " << slab.extent(0) << " entries does not have the parameter layout (" << params_.extent(0) << ")");
+  return kernels::MatrixView(slab.data() + p.offset, p.rows, p.cols);
+}
+
+void ParamStore::zero_grad() const { Kokkos::deep_copy(grads_, kernels::Real(0)); }
+
+}  // namespace lip

@@ -1,0 +1,58 @@
+#pragma once
+/* ParamStore: one parameter slab and one gradient slab with the same layout. Each tensor is a
+ * named unmanaged matrix View into its slab (offsets padded to 64 bytes). The ParamInfo table
+ * carries everything the optimizer, projector, bound and checkpoint need per tensor; after
+ * construction every loop over parameters is flat.
+ */
+#include <string>
+#include <vector>
+
+#include "kernels/types.hpp"
+
+namespace lip {
+
+/// How a tensor is dualized and constrained (STYLE: chosen by kind, not by name).
+enum class ParamKind {
+  matrix,     ///< Linear weight [fan_out, fan_in]: Newton–Schulz dualization, spectral projection
+  embedding,  ///< Embedding [D, V], columns = tokens: column-RMS dualization and cap
+};
+
+struct ParamInfo {
+  std::string name;
+  ParamKind kind = ParamKind::matrix;
+  size_t rows = 0, cols = 0;  ///< [fan_out, fan_in] for matrices, [D, V] for embeddings
+  double target_norm = 1;     ///< T_a from the module budget (ALGORITHMS §5.4–5.5)
+  bool zero_init = false;     ///< starts at exactly zero
+  std::string group = "hidden";  ///< optimizer/constraint group name (deck sections)
+  size_t offset = 0;          ///< filled by ParamStore
+  size_t fan_out() const { return rows; }
+  size_t fan_in() const { return cols; }
+  size_t count() const { return rows * cols; }
+};
+
+class ParamStore {
+ public:
+  explicit ParamStore(std::vector<ParamInfo> infos);
+
+  size_t num_tensors() const { return infos_.size(); }
+  size_t num_parameters() const;  ///< Σ rows·cols (padding excluded)
+  size_t slab_size() const { return params_.extent(0); }
+  const std::vector<ParamInfo>& infos() const { return infos_; }
+  const ParamInfo& info(size_t i) const { return infos_.at(i); }
+  size_t index_of(const std::string& name) const;
+
+  kernels::MatrixView param(size_t i) const { return view_of(params_, i); }
+  kernels::MatrixView grad(size_t i) const { return view_of(grads_, i); }
+  kernels::Tensor1 params_slab() const { return params_; }
+  kernels::Tensor1 grads_slab() const { return grads_; }
+  /// A matrix view of tensor i inside any slab with this store's layout (optimizer state).
+  kernels::MatrixView view_of(const kernels::Tensor1& slab, size_t i) const;
+
+  void zero_grad() const;
+
+ private:
+  std::vector<ParamInfo> infos_;
+  kernels::Tensor1 params_, grads_;
+};
+
+}  // namespace lip

@@ -1,0 +1,63 @@
+#pragma once
+/* Per-group optimizers: Muon (ALGORITHMS §5.1–5.2), AdamW/Adam (§5.3) and SGD, applied in the
+ * order of §5.6 — momentum, dualize, then decay and step. The projection (weight constraint) is a
+ * separate call made by the trainer right after `step`.
+ *
+ * Each ParamInfo.group names an OptimizerGroup (e.g. `hidden`, `embed`, `head`), so the NanoGPT
+ * run can use Muon for matrices and Adam for the embedding with different learning rates.
+ */
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/param_store.hpp"
+
+namespace lip {
+
+enum class OptimizerKind { muon, adamw, sgd };
+OptimizerKind parse_optimizer_kind(const std::string& name);
+
+struct OptimizerGroup {
+  OptimizerKind kind = OptimizerKind::muon;
+  double lr = 0.1;             ///< peak learning rate of the group
+  double beta1 = 0.9;          ///< momentum EMA (Muon, Adam); SGD momentum (0 = none)
+  double beta2 = 0.95;         ///< Adam second moment
+  double eps = 1e-12;          ///< Adam denominator epsilon (reference: 1e-12)
+  double weight_decay = 0;     ///< coupled: w ← (1 − wd·lr_t·T)·w
+  bool nesterov = false;       ///< Muon/SGD: dualize β·buf + (1−β)·g instead of buf
+  std::string ns_table = "reference6";   ///< Newton–Schulz coefficient table (Muon)
+  double embed_inflation = 16;           ///< max inflation of embedding column normalization
+  double momentum_warmup_start = -1;     ///< <0: off; else β1 ramps from this to beta1
+  long momentum_warmup_steps = 0;
+};
+
+class Optimizer {
+ public:
+  Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups);
+  ~Optimizer();
+
+  /// One update of every parameter: momentum → dualize → decay & step. `schedule_factor` is f(t)
+  /// of the learning-rate schedule; `step` is the number of completed updates (for warm-ups).
+  void step(const ParamStore& params, double schedule_factor, long step);
+
+  /// Learning rate of tensor i this step (lr_group · f(t)); the projector couples to it.
+  double lr(size_t i, double schedule_factor) const;
+  const OptimizerGroup& group_of(size_t i) const;
+
+  /// State slabs (same layout as the parameter slab) for checkpoints.
+  kernels::Tensor1 first_moment() const { return first_; }
+  kernels::Tensor1 second_moment() const { return second_; }
+
+ private:
+  struct Workspaces;
+  void dualize(const ParamStore& params, size_t i, const kernels::MatrixView& out,
+               const kernels::MatrixView& in) const;
+
+  std::map<std::string, OptimizerGroup> groups_;
+  std::vector<const OptimizerGroup*> group_of_;
+  kernels::Tensor1 first_, second_, direction_, blend_;
+  std::unique_ptr<Workspaces> workspaces_;
+};
+
+}  // namespace lip
