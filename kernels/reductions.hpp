@@ -87,3 +87,24 @@ double max_row_rms(const ViewX& x) {
 }
 
 }  // namespace lip::kernels
+
+namespace lip::kernels {
+
+/// max_j RMS(x(:, j)) — the ℓ1→RMS norm of an embedding [D, V] (columns = tokens, §1.2).
+template <class ViewX>
+double max_column_rms(const ViewX& x) {
+  const int rows = int(x.extent(0));
+  double result = 0;
+  Kokkos::parallel_reduce(
+      "kernels::max_column_rms", Kokkos::RangePolicy<ExecSpace>(0, x.extent(1)),
+      KOKKOS_LAMBDA(const size_t c, double& acc) {
+        double s = 0;
+        for (int r = 0; r < rows; ++r) s += double(x(r, c)) * double(x(r, c));
+        const double rms = rows > 0 ? math::sqrt(s / rows) : 0.0;
+        if (rms > acc) acc = rms;
+      },
+      Kokkos::Max<double>(result));
+  return result;
+}
+
+}  // namespace lip::kernels

@@ -1,0 +1,90 @@
+// lip_driver DECK [--set key=value ...]: train a Lipschitz-constrained model as the deck says.
+#include <mpi.h>
+
+#include <CLI/CLI.hpp>
+#include <Kokkos_Core.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "core/comm.hpp"
+#include "core/error.hpp"
+#include "io/run_config.hpp"
+#include "model/mlp.hpp"
+#include "train/data_source.hpp"
+#include "train/trainer.hpp"
+
+namespace {
+
+std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, size_t local_rows) {
+  lip::MlpConfig m;
+  m.input_dim = data.input_features();
+  m.output_dim = data.num_classes();
+  m.width = c.width;
+  m.num_layers = c.depth;
+  m.final_scale = c.final_scale;
+  m.zero_init_layer = c.zero_init_layer;
+  m.max_batch = local_rows;
+  return std::make_unique<lip::Mlp>(m);
+}
+
+int run(int argc, char** argv, lip::Comm& comm) {
+  CLI::App app{"lip_driver: train MLPs and transformers with enforced Lipschitz constants"};
+  std::string deck_path;
+  std::vector<std::string> overrides;
+  bool describe_keys = false;
+  app.add_option("deck", deck_path, "Input deck (key value lines; see docs/INPUT_DECK.md)");
+  app.add_option("--set", overrides, "Override a deck key: --set optim.lr=0.1 (repeatable)");
+  app.add_flag("--describe-keys", describe_keys, "Print every deck key as a markdown table and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return comm.is_root() ? app.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
+  }
+  const auto schema = lip::deck_schema();
+  if (describe_keys) {
+    if (comm.is_root()) std::cout << lip::io::schema_markdown(schema);
+    return 0;
+  }
+  LIP_REQUIRE(!deck_path.empty(), "no input deck given; usage: lip_driver DECK [--set key=value ...]");
+  const auto deck = lip::io::load_and_broadcast(deck_path, overrides, schema, comm.raw());
+  const lip::RunConfig config = lip::make_run_config(deck);
+  if (comm.is_root()) {
+    std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s\n", LIP_VERSION_STRING, comm.size(),
+                Kokkos::DefaultExecutionSpace().concurrency(), typeid(Kokkos::DefaultExecutionSpace).name());
+    std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
+  }
+  auto data = lip::make_data_source(config);
+  auto model = build_model(config, *data, std::max(config.batch_size, config.eval_batch_size) / size_t(comm.size()));
+  model->initialize(config.seed);
+  if (comm.is_root()) {
+    std::printf("data: %s\nmodel: %s with %zu parameters in %zu tensors\n", data->describe().c_str(),
+                config.model_kind.c_str(), model->params().num_parameters(), model->params().num_tensors());
+  }
+  lip::Trainer trainer(config, comm, *model, *data);
+  trainer.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rc = 0;
+  {
+    Kokkos::ScopeGuard kokkos(argc, argv);
+    lip::Comm comm;
+    try {
+      rc = run(argc, argv, comm);
+    } catch (const lip::Error& e) {
+      std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
+      if (!e.hint().empty()) std::fprintf(stderr, "HINT: %s\n", e.hint().c_str());
+      rc = 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
+      rc = 1;
+    }
+    if (rc != 0 && comm.size() > 1) MPI_Abort(MPI_COMM_WORLD, rc);
+  }
+  MPI_Finalize();
+  return rc;
+}
