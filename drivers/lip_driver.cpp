@@ -9,13 +9,42 @@
 #include "core/comm.hpp"
 #include "core/error.hpp"
 #include "io/run_config.hpp"
+#include "model/gpt.hpp"
 #include "model/mlp.hpp"
 #include "train/data_source.hpp"
 #include "train/trainer.hpp"
 
 namespace {
 
-std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, size_t local_rows) {
+std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, int ranks) {
+  const size_t local_train = c.batch_size / size_t(ranks), local_eval = c.eval_batch_size / size_t(ranks);
+  if (c.model_kind == "gpt") {
+    lip::GptConfig g;
+    g.vocab_size = data.num_classes();
+    g.seq_len = c.seq_len;
+    g.width = c.width;
+    g.mlp_hidden = c.mlp_hidden;
+    g.num_heads = c.heads;
+    g.num_blocks = c.depth;
+    g.softmax_scale = c.softmax_scale;
+    g.residual_scale = c.residual_scale;
+    g.final_scale = c.final_scale;
+    g.blocks_mass = c.blocks_mass;
+    g.mul = lip::parse_mul_sensitivity(c.mul_sensitivity);
+    g.gelu = c.gelu == "erf" ? lip::kernels::GeluForm::erf : lip::kernels::GeluForm::tanh;
+    g.rope = c.rope == "reference"  ? lip::kernels::RopeVariant::reference
+             : c.rope == "nanogpt" ? lip::kernels::RopeVariant::nanogpt
+                                   : lip::kernels::RopeVariant::textbook;
+    g.rope_base = c.rope_base;
+    g.norm = c.norm;
+    g.zero_init = c.zero_init;
+    g.embedding_backward = c.embedding_backward == "atomic" ? lip::kernels::EmbeddingBackwardMode::atomic
+                                                            : lip::kernels::EmbeddingBackwardMode::deterministic;
+    g.bound_formula = c.bound_formula == "reference_code" ? lip::BoundFormula::reference_code : lip::BoundFormula::paper;
+    g.batch_sizes = {local_train, local_eval};
+    return std::make_unique<lip::Gpt>(g);
+  }
+  const size_t local_rows = std::max(local_train, local_eval);
   lip::MlpConfig m;
   m.input_dim = data.input_features();
   m.output_dim = data.num_classes();
@@ -54,7 +83,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
     std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
   }
   auto data = lip::make_data_source(config);
-  auto model = build_model(config, *data, std::max(config.batch_size, config.eval_batch_size) / size_t(comm.size()));
+  auto model = build_model(config, *data, comm.size());
   model->initialize(config.seed);
   if (comm.is_root()) {
     std::printf("data: %s\nmodel: %s with %zu parameters in %zu tensors\n", data->describe().c_str(),

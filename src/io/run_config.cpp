@@ -20,7 +20,7 @@ io::DeckSchema deck_schema() {
             DeckRange::at_least(1));
   s.add_bool("run.progress", true, "Print the per-step progress line on rank 0");
   // data
-  s.add_string("data.dataset", DeckDefault::required(), "Dataset kind", {"mnist", "cifar10"});
+  s.add_string("data.dataset", DeckDefault::required(), "Dataset kind", {"mnist", "cifar10", "shakespeare"});
   s.add_string("data.file", "", "HDF5 dataset file (default <dataset>.h5 found in data.dir, LIP_DATA_DIR, data/, ../shared/data)");
   s.add_string("data.dir", "", "Directory searched first for data.file");
   s.add_int("data.batch_size", DeckDefault::required(), "Global training batch (examples per step)",
@@ -31,13 +31,32 @@ io::DeckSchema deck_schema() {
   s.add_int("data.seed", 0, "Seed of the data order (fixed at 0 in the reference, independent of run.seed)",
             DeckRange::at_least(0));
   // model
-  s.add_string("model.kind", "mlp", "Model family", {"mlp"});
+  s.add_string("model.kind", "mlp", "Model family", {"mlp", "gpt"});
   s.add_int("model.width", 256, "Hidden width", DeckRange::at_least(1));
-  s.add_int("model.depth", 3, "MLP: number of Linear layers", DeckRange::at_least(2));
+  s.add_int("model.depth", 3, "MLP: number of Linear layers (>= 2); GPT: number of blocks", DeckRange::at_least(1));
   s.add_double("model.final_scale", 1.0, "Logit multiplier (enters the target norms and the bound)",
                DeckRange::greater_than(0));
   s.add_string("model.zero_init_layer", "first",
                "Which MLP layer starts at zero: first (reference code) or last (paper text)", {"first", "last", "none"});
+  s.add_int("model.seq_len", 256, "GPT: context length T of training windows", DeckRange::at_least(1));
+  s.add_int("model.heads", 4, "GPT: attention heads (head size = width / heads)", DeckRange::at_least(1));
+  s.add_int("model.mlp_hidden", 0, "GPT: MLP hidden width (0: 4 x width)", DeckRange::at_least(0));
+  s.add_double("model.softmax_scale", 1.0, "GPT: attention logits are softmax_scale/d_head * q.k", DeckRange::greater_than(0));
+  s.add_double("model.residual_scale", 1.0, "GPT: rho; residual share r = rho/(2 depth)", DeckRange::greater_than(0));
+  s.add_double("model.blocks_mass", 16, "GPT: Modula mass of all blocks (embedding and head have mass 1)",
+               DeckRange::greater_than(0));
+  s.add_string("model.mul_sensitivity", "scalar",
+               "GPT target norms: scalar (reference code) or one_residual (paper's 1/2 per residual layer)",
+               {"scalar", "one_residual"});
+  s.add_string("model.gelu", "tanh", "GPT: GeLU form (divided by 1.1289)", {"tanh", "erf"});
+  s.add_string("model.rope", "textbook", "GPT: rotary convention (docs/DECISIONS.md)", {"textbook", "reference", "nanogpt"});
+  s.add_double("model.rope_base", 0, "GPT: rotary base (0: the convention's default)", DeckRange::at_least(0));
+  s.add_string("model.norm", "none", "GPT: pre-norm substitute at the start of each branch", {"none", "rmsnorm", "layernorm"});
+  s.add_bool("model.zero_init", true, "GPT: zero-initialize attention/MLP output projections and the head");
+  s.add_string("model.embedding_backward", "deterministic", "GPT: embedding scatter-add (atomic is not bitwise reproducible)",
+               {"deterministic", "atomic"});
+  s.add_string("model.bound_formula", "paper", "Certified-bound formula (paper App. C, or the reference code's)",
+               {"paper", "reference_code"});
   // optimizer
   s.add_string("optim.kind", DeckDefault::required(), "Optimizer", {"muon", "adamw", "adam", "sgd"});
   s.add_double("optim.lr", DeckDefault::required(), "Peak learning rate", DeckRange::greater_than(0));
@@ -50,6 +69,12 @@ io::DeckSchema deck_schema() {
                {"reference6", "nanogpt5", "quintic"});
   s.add_double("optim.embed_inflation", 16, "Max inflation of the embedding column normalization",
                DeckRange::at_least(1));
+  s.add_string("optim.embed.kind", "same", "Optimizer of the embedding group (same: optim.kind)", {"same", "muon", "adamw", "adam", "sgd"});
+  s.add_double("optim.embed.lr", 0, "Learning rate of the embedding group (0: optim.lr)", DeckRange::at_least(0));
+  s.add_double("optim.embed.beta1", -1, "beta1 of the embedding group (<0: optim.beta1)", DeckRange::less_than(1));
+  s.add_double("optim.embed.beta2", -1, "beta2 of the embedding group (<0: optim.beta2)", DeckRange::less_than(1));
+  s.add_double("optim.embed.eps", -1, "Adam epsilon of the embedding group (<0: optim.eps)");
+  s.add_double("optim.head.lr", 0, "Learning rate of the head (0: optim.lr)", DeckRange::at_least(0));
   s.add_string("optim.schedule", "linear", "Learning-rate schedule", {"linear", "cosine", "sqrt", "none", "flat_linear"});
   // constraint
   s.add_string("constraint.method", "none", "Weight constraint applied to every matrix after every step",
@@ -73,6 +98,10 @@ io::DeckSchema deck_schema() {
   s.add_int("metrics.power_iterations", 64, "Power-iteration steps for logged norms", DeckRange::at_least(1));
   return s;
 }
+
+namespace {
+std::string deck_name(const io::InputDeck& d) { return d.source_name(); }
+}  // namespace
 
 RunConfig make_run_config(const io::InputDeck& d) {
   RunConfig c;
@@ -99,6 +128,21 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.depth = int(d.get_int("model.depth"));
   c.final_scale = d.get_double("model.final_scale");
   c.zero_init_layer = d.get_string("model.zero_init_layer");
+  c.seq_len = size_t(d.get_int("model.seq_len"));
+  c.heads = int(d.get_int("model.heads"));
+  c.mlp_hidden = size_t(d.get_int("model.mlp_hidden"));
+  if (c.mlp_hidden == 0) c.mlp_hidden = 4 * c.width;
+  c.softmax_scale = d.get_double("model.softmax_scale");
+  c.residual_scale = d.get_double("model.residual_scale");
+  c.blocks_mass = d.get_double("model.blocks_mass");
+  c.mul_sensitivity = d.get_string("model.mul_sensitivity");
+  c.gelu = d.get_string("model.gelu");
+  c.rope = d.get_string("model.rope");
+  c.rope_base = d.get_double("model.rope_base");
+  c.norm = d.get_string("model.norm");
+  c.zero_init = d.get_bool("model.zero_init");
+  c.embedding_backward = d.get_string("model.embedding_backward");
+  c.bound_formula = d.get_string("model.bound_formula");
   c.optimizer = d.get_string("optim.kind");
   c.lr = d.get_double("optim.lr");
   c.beta1 = d.get_double("optim.beta1");
@@ -109,6 +153,16 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.ns_table = d.get_string("optim.ns_table");
   c.embed_inflation = d.get_double("optim.embed_inflation");
   c.schedule = d.get_string("optim.schedule");
+  c.embed_optimizer = d.get_string("optim.embed.kind");
+  c.embed_lr = d.get_double("optim.embed.lr");
+  c.embed_beta1 = d.get_double("optim.embed.beta1");
+  c.embed_beta2 = d.get_double("optim.embed.beta2");
+  c.embed_eps = d.get_double("optim.embed.eps");
+  c.head_lr = d.get_double("optim.head.lr");
+  LIP_REQUIRE(c.model_kind != "gpt" || c.dataset == "shakespeare",
+              deck_name(d) << ": model.kind gpt needs a token dataset (data.dataset shakespeare), got " << c.dataset);
+  LIP_REQUIRE(c.model_kind != "mlp" || c.dataset != "shakespeare",
+              deck_name(d) << ": data.dataset shakespeare needs model.kind gpt");
   auto& k = c.constraint;
   k.method = d.get_string("constraint.method");
   k.w_max = d.get_double("constraint.w_max");

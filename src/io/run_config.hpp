@@ -40,11 +40,21 @@ struct RunConfig {
   int depth = 3;
   double final_scale = 1;
   std::string zero_init_layer = "first";
+  size_t seq_len = 256, mlp_hidden = 0;
+  int heads = 4;
+  double softmax_scale = 1, residual_scale = 1, blocks_mass = 16;
+  std::string mul_sensitivity = "scalar", gelu = "tanh", rope = "textbook", norm = "none";
+  std::string embedding_backward = "deterministic", bound_formula = "paper";
+  double rope_base = 0;
+  bool zero_init = true;
   // optimizer
   std::string optimizer, schedule, ns_table;
   double lr = 0, beta1 = 0.9, beta2 = 0.95, eps = 1e-12, weight_decay = 0;
   bool nesterov = false;
   double embed_inflation = 16;
+  // per-group overrides (empty / 0: same as the hidden group)
+  std::string embed_optimizer;
+  double embed_lr = 0, embed_beta1 = -1, embed_beta2 = -1, embed_eps = -1, head_lr = 0;
   // constraint
   ConstraintConfig constraint;
   // metrics

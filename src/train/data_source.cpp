@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "io/data_paths.hpp"
+#include "kernels/rng.hpp"
 
 namespace lip {
 
@@ -41,8 +42,104 @@ std::string ImageDataSource::describe() const {
   return os.str();
 }
 
+TokenDataSource::TokenDataSource(const std::string& path, size_t batch_size, size_t eval_batch_size, size_t seq_len,
+                                 uint64_t seed, bool shuffle)
+    : train_(io::load_char_tokens(path, "train")),
+      val_(io::load_char_tokens(path, "val")),
+      batch_size_(batch_size),
+      eval_batch_size_(eval_batch_size),
+      seq_len_(seq_len),
+      seed_(seed),
+      shuffle_(shuffle) {
+  LIP_REQUIRE(train_.tokens.size() > seq_len + 1, path << ": the train split has " << train_.tokens.size()
+                                                       << " tokens, fewer than model.seq_len + 2 = " << seq_len + 2);
+  const size_t windows = train_.tokens.size() - seq_len - 1;
+  LIP_REQUIRE(batch_size <= windows, "data.batch_size " << batch_size << " exceeds the " << windows
+                                                        << " training windows of " << path);
+  LIP_REQUIRE(available_eval_batches() >= 1, path << ": the val split (" << val_.tokens.size()
+                                                  << " tokens) holds no full evaluation batch of " << eval_batch_size
+                                                  << " windows of " << seq_len);
+  make_order();
+}
+
+size_t TokenDataSource::available_eval_batches() const {
+  return (val_.tokens.size() - 1) / seq_len_ / eval_batch_size_;
+}
+
+void TokenDataSource::make_order() {
+  const size_t windows = train_.tokens.size() - seq_len_ - 1;
+  order_.resize(windows);
+  for (size_t i = 0; i < windows; ++i) order_[i] = uint32_t(i);
+  if (!shuffle_) return;
+  // Fisher–Yates driven by Philox draws keyed by (seed, epoch, i): independent of threads and ranks.
+  for (size_t i = windows - 1; i > 0; --i) {
+    const size_t j = size_t(kernels::uniform_draw(seed_, epoch_, i) * double(i + 1));
+    std::swap(order_[i], order_[std::min(j, i)]);
+  }
+}
+
+void TokenDataSource::set_cursor(uint64_t epoch, size_t position) {
+  LIP_REQUIRE(position < order_.size() / batch_size_, "data cursor position " << position << " is past the "
+                                                                             << order_.size() / batch_size_
+                                                                             << " batches of an epoch");
+  if (epoch != epoch_) {
+    epoch_ = epoch;
+    make_order();
+  }
+  position_ = position;
+}
+
+Batch TokenDataSource::make_batch(size_t rows) const {
+  Batch b;
+  b.tokens = kernels::IndexTensor2("Batch::tokens", rows, seq_len_);
+  b.targets = kernels::IndexTensor1("Batch::targets", rows * seq_len_);
+  b.size = rows;
+  return b;
+}
+
+void TokenDataSource::fill(const std::vector<uint16_t>& ids, const std::vector<size_t>& starts, Batch& batch) const {
+  auto x = Kokkos::create_mirror_view(batch.tokens);
+  auto y = Kokkos::create_mirror_view(batch.targets);
+  for (size_t i = 0; i < starts.size(); ++i)
+    for (size_t t = 0; t < seq_len_; ++t) {
+      x(i, t) = int(ids[starts[i] + t]);
+      y(i * seq_len_ + t) = int(ids[starts[i] + t + 1]);
+    }
+  Kokkos::deep_copy(batch.tokens, x);
+  Kokkos::deep_copy(batch.targets, y);
+}
+
+void TokenDataSource::next_train_batch(Batch& batch) {
+  if (position_ >= order_.size() / batch_size_) {
+    ++epoch_;
+    position_ = 0;
+    make_order();
+  }
+  std::vector<size_t> starts(batch_size_);
+  for (size_t i = 0; i < batch_size_; ++i) starts[i] = order_[position_ * batch_size_ + i];
+  ++position_;
+  fill(train_.tokens, starts, batch);
+}
+
+void TokenDataSource::eval_batch(size_t k, Batch& batch) {
+  const size_t kk = k % available_eval_batches();
+  std::vector<size_t> starts(eval_batch_size_);
+  for (size_t i = 0; i < eval_batch_size_; ++i) starts[i] = (kk * eval_batch_size_ + i) * seq_len_;
+  fill(val_.tokens, starts, batch);
+}
+
+std::string TokenDataSource::describe() const {
+  std::ostringstream os;
+  os << train_.path << ": " << train_.tokens.size() << " train / " << val_.tokens.size() << " val tokens, vocabulary "
+     << train_.vocab_size << ", " << order_.size() << " training windows of " << seq_len_ << " (" << order_.size() / batch_size_
+     << " batches per epoch), " << available_eval_batches() << " fixed evaluation batches";
+  return os.str();
+}
+
 std::unique_ptr<DataSource> make_data_source(const RunConfig& c) {
   const std::string path = io::resolve_data_file(c.data_file, c.data_dir);
+  if (c.dataset == "shakespeare")
+    return std::make_unique<TokenDataSource>(path, c.batch_size, c.eval_batch_size, c.seq_len, c.data_seed, c.shuffle);
   if (c.dataset == "mnist" || c.dataset == "cifar10")
     return std::make_unique<ImageDataSource>(path, c.batch_size, c.eval_batch_size, c.data_seed, c.shuffle);
   LIP_FAIL("data.dataset '" << c.dataset << "' has no data source");

@@ -42,6 +42,40 @@ class ImageDataSource : public DataSource {
   std::unique_ptr<io::ImageBatcher> train_batcher_, test_batcher_;
 };
 
+/// Character-level language modelling (ALGORITHMS §9.1) from `lip_prepare shakespeare`.
+/// Training windows start at every offset 0 … n−T−2 (input ids[i:i+T], target ids[i+1:i+T+1]),
+/// visited in a fresh Philox-keyed permutation every epoch (epochs repeat: ALGORITHMS §13.16).
+/// Evaluation uses a fixed, non-overlapping set: window j of the val split starts at j·T,
+/// batch k holds windows k·B … k·B+B−1.
+class TokenDataSource : public DataSource {
+ public:
+  TokenDataSource(const std::string& path, size_t batch_size, size_t eval_batch_size, size_t seq_len,
+                  uint64_t seed, bool shuffle);
+  Batch make_batch(size_t rows) const override;
+  void next_train_batch(Batch& batch) override;
+  void eval_batch(size_t k, Batch& batch) override;
+  size_t available_eval_batches() const override;
+  size_t input_features() const override { return seq_len_; }
+  size_t num_classes() const override { return train_.vocab_size; }
+  std::string describe() const override;
+  const std::string& vocabulary() const { return train_.vocabulary; }
+  uint64_t epoch() const { return epoch_; }
+  size_t position() const { return position_; }
+  void set_cursor(uint64_t epoch, size_t position);
+
+ private:
+  void make_order();
+  void fill(const std::vector<uint16_t>& ids, const std::vector<size_t>& starts, Batch& batch) const;
+
+  io::CharTokenDataset train_, val_;
+  size_t batch_size_, eval_batch_size_, seq_len_;
+  uint64_t seed_;
+  bool shuffle_;
+  std::vector<uint32_t> order_;
+  uint64_t epoch_ = 0;
+  size_t position_ = 0;
+};
+
 std::unique_ptr<DataSource> make_data_source(const RunConfig& config);
 
 }  // namespace lip

@@ -25,7 +25,14 @@ std::map<std::string, OptimizerGroup> optimizer_groups(const RunConfig& c) {
   g.nesterov = c.nesterov;
   g.ns_table = c.ns_table;
   g.embed_inflation = c.embed_inflation;
-  return {{"hidden", g}};
+  OptimizerGroup embed = g, head = g;
+  if (c.embed_optimizer != "same") embed.kind = parse_optimizer_kind(c.embed_optimizer);
+  if (c.embed_lr > 0) embed.lr = c.embed_lr;
+  if (c.embed_beta1 >= 0) embed.beta1 = c.embed_beta1;
+  if (c.embed_beta2 >= 0) embed.beta2 = c.embed_beta2;
+  if (c.embed_eps > 0) embed.eps = c.embed_eps;
+  if (c.head_lr > 0) head.lr = c.head_lr;
+  return {{"hidden", g}, {"embed", embed}, {"head", head}};
 }
 
 ProjectionSettings projection_settings(const ConstraintConfig& k, double weight_decay) {
@@ -95,8 +102,9 @@ void Trainer::open_metrics() {
     deck << config_.resolved_deck;
   }
   train_csv_ = CsvWriter(config_.output_dir + "/train.csv",
-                         {"step", "loss", "accuracy", "lr", "samples_per_s", "elapsed_s"});
-  std::vector<std::string> columns = {"step", "test_loss", "test_accuracy", "log10_bound", "bound", "max_activation"};
+                         {"step", "loss", "accuracy", "lr", config_.model_kind == "gpt" ? "tokens_per_s" : "samples_per_s",
+                          "elapsed_s"});
+  std::vector<std::string> columns = {"step", "eval_loss", "eval_accuracy", "log10_bound", "bound", "max_activation"};
   for (const auto& info : model_.params().infos()) columns.push_back("norm_" + info.name);
   eval_csv_ = CsvWriter(config_.output_dir + "/eval.csv", columns);
 }
@@ -184,7 +192,9 @@ EvalResult Trainer::evaluate() {
 
 EvalResult Trainer::run() {
   open_metrics();
-  const double samples_per_step = double(config_.batch_size);
+  const bool tokens = config_.model_kind == "gpt";
+  const double samples_per_step = double(config_.batch_size) * (tokens ? double(config_.seq_len) : 1.0);
+  const char* unit = tokens ? "tokens/s" : "samples/s";
   Timer wall;
   EvalResult last;
   auto log_eval = [&](const EvalResult& e) {
@@ -192,14 +202,14 @@ EvalResult Trainer::run() {
     std::vector<double> row = {double(step_), e.loss, e.accuracy, e.bound.log10_bound, e.bound.value(), e.max_activation};
     row.insert(row.end(), e.norms.begin(), e.norms.end());
     eval_csv_.write(row);
-    std::printf("eval  step %6ld | test loss %.4f | test acc %.4f | certified bound %s | max activation %.4g\n", step_,
+    std::printf("eval  step %6ld | val loss %.4f | val acc %.4f | certified bound %s | max activation %.4g\n", step_,
                 e.loss, e.accuracy, e.bound.to_string().c_str(), e.max_activation);
     std::fflush(stdout);
   };
   double window_start = wall.elapsed();
   long window_steps = 0;
   while (step_ < config_.steps) {
-    const double lr_now = config_.lr * schedule_.factor(step_);
+    const double lr_now = config_.lr * schedule_.factor(step_);  // the hidden group's lr
     const double loss = step();
     ++window_steps;
     if (comm_.is_root() && (step_ % config_.log_every == 0 || step_ == config_.steps)) {
@@ -208,8 +218,8 @@ EvalResult Trainer::run() {
       const double eta = (config_.steps - step_) * samples_per_step / std::max(rate, 1e-9);
       train_csv_.write({double(step_), loss, last_accuracy_, lr_now, rate, now});
       if (config_.progress) {
-        std::printf("step %6ld/%ld | loss %.4f | acc %.4f | lr %.3e | %.0f samples/s | ETA %s\n", step_, config_.steps,
-                    loss, last_accuracy_, lr_now, rate, format_duration(eta).c_str());
+        std::printf("step %6ld/%ld | loss %.4f | acc %.4f | lr %.3e | %.0f %s | ETA %s\n", step_, config_.steps, loss,
+                    last_accuracy_, lr_now, rate, unit, format_duration(eta).c_str());
         std::fflush(stdout);
       }
       window_start = now;
@@ -223,7 +233,7 @@ EvalResult Trainer::run() {
     }
   }
   if (comm_.is_root()) {
-    std::printf("done: %ld steps in %s | final test loss %.4f | test acc %.4f | certified Lipschitz bound %s\n", step_,
+    std::printf("done: %ld steps in %s | final val loss %.4f | val acc %.4f | certified Lipschitz bound %s\n", step_,
                 format_duration(wall.elapsed()).c_str(), last.loss, last.accuracy, last.bound.to_string().c_str());
     double total = 0;
     for (double s : times_.seconds) total += s;
