@@ -9,7 +9,7 @@ find_package(GTest REQUIRED)
 add_library(lip_test_main OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/tests/support/test_main.cpp)
 target_link_libraries(lip_test_main PUBLIC Kokkos::kokkos MPI::MPI_CXX GTest::gtest)
 
-set(LIP_TEST_ENV "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;OMP_NUM_THREADS=2;OMP_PROC_BIND=false;LIP_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR};LIP_BUILD_DIR=${CMAKE_BINARY_DIR}")
+set(LIP_TEST_ENV "OMP_WAIT_POLICY=passive;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;OMP_NUM_THREADS=2;OMP_PROC_BIND=false;LIP_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR};LIP_BUILD_DIR=${CMAKE_BINARY_DIR}")
 
 function(lip_add_gtest src lib label)
   get_filename_component(name ${src} NAME_WE)

@@ -1,0 +1,111 @@
+#pragma once
+/* Weight projection ("project" step, ALGORITHMS §2): deck name -> spectral map, and the generic
+ * wrapper that puts a Linear weight W (m, n) = (fan_out, fan_in) into the normalized space.
+ *
+ *   c     = sqrt(m/n)                                     fan scale, §0
+ *   η     = lr_t · target_norm                            RMS→RMS size of this step's update
+ *   η'    = η · update_norm_factor / (c if divide_update_by_fan_scale)   (§13 item 5: the code divides)
+ *   α     = soft_cap_strength(w_max, weight_decay·η, η')  (only the soft cap uses it)
+ *   if sensitive: c ← c · w_max                           (AFTER α, as in the code)
+ *   W     ← c · P(W / c)
+ *
+ * Sensitivity (§2.2, §13 items 1–2). Methods whose natural target is 1 (hard_cap, orthogonal,
+ * spec_normalize) are "sensitive": with sensitive_all = true (default, paper semantics, and the
+ * MLP code) they constrain to RMS→RMS norm w_max. sensitive_all = false reproduces the GPT code,
+ * which never forwards the flag: those methods then constrain to RMS→RMS norm 1 whatever w_max.
+ * Every other method takes w_max (or its own parameters) explicitly and is never sensitive.
+ *
+ * Methods (P acts on X = W/c; contracts in kernels/spectral.hpp):
+ *   none                   P(X) = X (plain weight decay lives in the optimizer)
+ *   spec_wd                top singular value × (1 − spectral_wd)
+ *   spec_normalize         X / max(1, σ1)
+ *   orthogonal             NS(X), reference6 table
+ *   spec_hammer            top singular value set to w_max
+ *   soft_cap               p2∘p1 with the coupled α
+ *   hard_cap               4-step polynomial ≈ min(1, σ)
+ *   spectral_clip          exact (msign) clip of singular values to [clip_min, w_max]
+ *   clipped_wd             (1 − clipped_wd_lambda)·X + clipped_wd_lambda·hardcap_{w_max}(X)
+ *   pure_svd               host LAPACK SVD clip to [clip_min, w_max] (not for the GPU hot path)
+ * Embeddings ignore the method: project_embedding caps every column's RMS at 1 (§4.2).
+ */
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/spectral.hpp"
+
+namespace lip {
+
+//! Weight-constraint method (deck key constraint.kind; names in parse_projection_method).
+enum class ProjectionMethod {
+  none,
+  spectral_weight_decay,
+  spectral_normalize,
+  orthogonal,
+  spectral_hammer,
+  soft_cap,
+  hard_cap,
+  spectral_clip,
+  clipped_weight_decay,
+  pure_svd
+};
+
+//! Deck name -> method (none, spec_wd, spec_normalize, orthogonal, spec_hammer, soft_cap, hard_cap,
+//! spectral_clip, clipped_wd, pure_svd). Unknown names throw lip::Error listing the valid names
+//! and the closest one.
+ProjectionMethod parse_projection_method(const std::string& name);
+
+//! Method -> deck name (inverse of parse_projection_method).
+const std::string& projection_method_name(ProjectionMethod method);
+
+//! Every deck name, in enum order.
+const std::vector<std::string>& projection_method_names();
+
+//! True when the method constrains to RMS→RMS norm w_max only through the sensitive scaling.
+bool projection_is_sensitive(ProjectionMethod method, bool sensitive_all);
+
+//! Per-weight projection settings (deck section `constraint.`).
+struct ProjectionSettings {
+  ProjectionMethod method = ProjectionMethod::none;
+  double w_max = 1.0;                     // cap in RMS→RMS units
+  double weight_decay = 0.0;              // wd: coupled decay λη = wd·lr_t·target_norm (soft-cap coupling)
+  double spectral_wd = 0.0;               // spec_wd strength (not coupled to lr, §2.3 item 7)
+  int power_iterations = 16;              // §3
+  bool sensitive_all = true;              // §13 item 1: w_max for every model; false = GPT code
+  bool divide_update_by_fan_scale = true; // §13 item 5: code parity (η/c in the soft-cap coupling)
+  double update_norm_factor = 1.0;        // NanoGPT: 1.14502·1.05 (NS composite sup × margin)
+  double clip_min = 0.0;                  // lower clip for spectral_clip / pure_svd
+  double clipped_wd_lambda = 0.0;         // λ of clipped_wd (per call, not coupled to lr)
+};
+
+//! Scratch for projecting one weight shape; allocated once per distinct (rows, cols).
+struct ProjectionWorkspace {
+  //! Scratch for every method (the exact clip needs 3 extra (rows, cols) matrices).
+  ProjectionWorkspace(size_t rows, size_t cols);
+  //! Scratch for `method` only (plus the power-iteration vectors used by rms_to_rms_norm).
+  ProjectionWorkspace(size_t rows, size_t cols, ProjectionMethod method);
+  size_t rows, cols;
+  kernels::SingularTriple top;                 // (rows), (cols) power iteration; always allocated
+                                               // (small, and rms_to_rms_norm uses it)
+  std::optional<kernels::NsWorkspace> ns;      // orthogonal, hard_cap, soft_cap
+  std::optional<kernels::ClipWorkspace> clip;  // spectral_clip, clipped_wd
+};
+
+//! Soft-cap α that project_linear uses for this weight and step (§2.2, §2.4).
+double projection_soft_cap_alpha(size_t rows, size_t cols, const ProjectionSettings& settings, double lr_t,
+                                 double target_norm);
+
+//! W ← c·P(W/c) for a Linear weight W (fan_out, fan_in) after the optimizer step (§2.2).
+//! `step_seed` seeds the power iteration (shared by all weights of a step, §3).
+void project_linear(kernels::MatrixView W, const ProjectionSettings& settings, double lr_t, double target_norm,
+                    uint64_t step_seed, ProjectionWorkspace& ws);
+
+//! Embedding projection: every column (token) of E (D, V) has its RMS capped at 1 (§4.2).
+void project_embedding(kernels::MatrixView E);
+
+//! ‖W‖_{RMS→RMS} = sqrt(n/m)·σ1 with σ1 from `iterations` power iterations (a lower estimate;
+//! converged when σ2/σ1 is not close to 1). Used by metrics and the Lipschitz bound.
+double rms_to_rms_norm(kernels::MatrixView W, uint64_t seed, ProjectionWorkspace& ws, int iterations = 16);
+
+}  // namespace lip
