@@ -93,6 +93,9 @@ io::DeckSchema deck_schema() {
   s.add_double("constraint.clip_min", 0.0, "Lower singular-value bound of spectral_clip", DeckRange::at_least(0));
   s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
                DeckRange::between(0, 1));
+  // checkpoints
+  s.add_int("checkpoint.every", 0, "Write a checkpoint every N steps (0: only at the end)", DeckRange::at_least(0));
+  s.add_int("checkpoint.keep", 3, "Keep the newest N checkpoints in run.output_dir", DeckRange::at_least(1));
   // metrics
   s.add_string("metrics.norm_method", "power", "How logged RMS->RMS norms are measured", {"power", "exact"});
   s.add_int("metrics.power_iterations", 64, "Power-iteration steps for logged norms", DeckRange::at_least(1));
@@ -173,6 +176,8 @@ RunConfig make_run_config(const io::InputDeck& d) {
   k.update_norm_factor = d.get_double("constraint.update_norm_factor");
   k.clip_min = d.get_double("constraint.clip_min");
   k.clipped_wd_lambda = d.get_double("constraint.clipped_wd_lambda");
+  c.checkpoint_every = long(d.get_int("checkpoint.every"));
+  c.checkpoint_keep = int(d.get_int("checkpoint.keep"));
   c.norm_method = d.get_string("metrics.norm_method");
   c.norm_power_iterations = int(d.get_int("metrics.power_iterations"));
   c.resolved_deck = d.resolved_text();

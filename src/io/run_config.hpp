@@ -57,6 +57,9 @@ struct RunConfig {
   double embed_lr = 0, embed_beta1 = -1, embed_beta2 = -1, embed_eps = -1, head_lr = 0;
   // constraint
   ConstraintConfig constraint;
+  // checkpoints
+  long checkpoint_every = 0;
+  int checkpoint_keep = 3;
   // metrics
   std::string norm_method = "power";
   int norm_power_iterations = 64;

@@ -1,11 +1,13 @@
 #include "train/trainer.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/reductions.hpp"
 #include "kernels/spectral.hpp"
 #include "train/timer.hpp"
@@ -190,6 +192,37 @@ EvalResult Trainer::evaluate() {
   return r;
 }
 
+void Trainer::save_checkpoint() {
+  if (!comm_.is_root()) return;
+  namespace fs = std::filesystem;
+  char name[64];
+  std::snprintf(name, sizeof name, "checkpoint_%08ld.h5", step_);
+  const std::string path = config_.output_dir + "/" + name;
+  io::CheckpointMeta meta;
+  meta.step = step_;
+  meta.deck = config_.resolved_deck;
+  meta.version = LIP_VERSION_STRING;
+  io::write_checkpoint(path, model_.params(), {optimizer_->first_moment(), optimizer_->second_moment()},
+                       {"optimizer_first_moment", "optimizer_second_moment"}, meta);
+  {
+    const std::string latest = config_.output_dir + "/latest";
+    std::ofstream(latest + ".tmp") << name << "\n";
+    fs::rename(latest + ".tmp", latest);
+  }
+  std::vector<fs::path> existing;
+  for (const auto& e : fs::directory_iterator(config_.output_dir)) {
+    const auto f = e.path().filename().string();
+    if (f.rfind("checkpoint_", 0) == 0 && e.path().extension() == ".h5") existing.push_back(e.path());
+  }
+  std::sort(existing.begin(), existing.end());
+  while (existing.size() > size_t(config_.checkpoint_keep)) {
+    fs::remove(existing.front());
+    existing.erase(existing.begin());
+  }
+  std::printf("checkpoint: wrote %s\n", path.c_str());
+  std::fflush(stdout);
+}
+
 EvalResult Trainer::run() {
   open_metrics();
   const bool tokens = config_.model_kind == "gpt";
@@ -228,6 +261,9 @@ EvalResult Trainer::run() {
     if (step_ % config_.eval_every == 0 || step_ == config_.steps) {
       last = evaluate();
       log_eval(last);
+    }
+    if ((config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0) || step_ == config_.steps) {
+      save_checkpoint();
       window_start = wall.elapsed();
       window_steps = 0;
     }

@@ -53,6 +53,9 @@ class Trainer {
 
  private:
   void project_all(double schedule_factor);
+  /// Rank 0 writes <output_dir>/checkpoint_<step>.h5 atomically, points `latest` at it and keeps
+  /// the newest checkpoint.keep files.
+  void save_checkpoint();
   void open_metrics();
   Batch local_slice(const Batch& global) const;
 
