@@ -1,4 +1,6 @@
-// lip_driver DECK [--set key=value ...]: train a Lipschitz-constrained model as the deck says.
+// lip_driver DECK [--set key=value ...] [--resume PATH|latest|auto]: train a Lipschitz-constrained
+// model as the deck says. Exit status: 0 when training finished or stopped on SIGTERM/SIGUSR1 after
+// a checkpoint; 1 on any error (printed as `rank N: error: ...`; the whole MPI job ends).
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
@@ -60,9 +62,15 @@ int run(int argc, char** argv, lip::Comm& comm) {
   CLI::App app{"lip_driver: train MLPs and transformers with enforced Lipschitz constants"};
   std::string deck_path;
   std::vector<std::string> overrides;
+  std::string resume;
+  long stop_at = -1;
   bool describe_keys = false;
   app.add_option("deck", deck_path, "Input deck (key value lines; see docs/INPUT_DECK.md)");
   app.add_option("--set", overrides, "Override a deck key: --set optim.lr=0.1 (repeatable)");
+  app.add_option("--resume", resume,
+                 "Continue from a checkpoint: a file, `latest` (the one <run.output_dir>/latest names) or `auto` "
+                 "(latest when it exists, else start fresh)");
+  app.add_option("--stop-at", stop_at, "Stop after this step with a checkpoint, as if preempted (tests)");
   app.add_flag("--describe-keys", describe_keys, "Print every deck key as a markdown table and exit");
   try {
     app.parse(argc, argv);
@@ -75,8 +83,14 @@ int run(int argc, char** argv, lip::Comm& comm) {
     return 0;
   }
   LIP_REQUIRE(!deck_path.empty(), "no input deck given; usage: lip_driver DECK [--set key=value ...]");
-  const auto deck = lip::io::load_and_broadcast(deck_path, overrides, schema, comm.raw());
-  const lip::RunConfig config = lip::make_run_config(deck);
+  // The deck reaches every rank from rank 0, so a bad deck fails on every rank at once.
+  const lip::RunConfig config = [&] {
+    try {
+      return lip::make_run_config(lip::io::load_and_broadcast(deck_path, overrides, schema, comm.raw()));
+    } catch (const lip::Error& e) {
+      throw lip::CollectiveError(e);
+    }
+  }();
   if (comm.is_root()) {
     std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s\n", LIP_VERSION_STRING, comm.size(),
                 Kokkos::DefaultExecutionSpace().concurrency(), typeid(Kokkos::DefaultExecutionSpace).name());
@@ -90,6 +104,8 @@ int run(int argc, char** argv, lip::Comm& comm) {
                 config.model_kind.c_str(), model->params().num_parameters(), model->params().num_tensors());
   }
   lip::Trainer trainer(config, comm, *model, *data);
+  if (!resume.empty()) trainer.resume(resume);
+  if (stop_at >= 0) trainer.stop_at(stop_at);
   trainer.run();
   return 0;
 }
@@ -102,17 +118,24 @@ int main(int argc, char** argv) {
   {
     Kokkos::ScopeGuard kokkos(argc, argv);
     lip::Comm comm;
+    bool everywhere = false;  // the error was raised on every rank at the same point
     try {
+      lip::install_stop_signal_handlers();
       rc = run(argc, argv, comm);
     } catch (const lip::Error& e) {
-      std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
-      if (!e.hint().empty()) std::fprintf(stderr, "HINT: %s\n", e.hint().c_str());
+      everywhere = dynamic_cast<const lip::CollectiveError*>(&e) != nullptr;
+      if (!everywhere || comm.is_root()) {
+        std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
+        if (!e.hint().empty()) std::fprintf(stderr, "HINT: %s\n", e.hint().c_str());
+      }
       rc = 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
       rc = 1;
     }
-    if (rc != 0 && comm.size() > 1) MPI_Abort(MPI_COMM_WORLD, rc);
+    // Other ranks may be waiting in a collective for this one: end the whole job. A collective
+    // error reached every rank, which all finalize normally after rank 0 printed it.
+    if (rc != 0 && comm.size() > 1 && !everywhere) MPI_Abort(MPI_COMM_WORLD, rc);
   }
   MPI_Finalize();
   return rc;

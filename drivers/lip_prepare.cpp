@@ -3,27 +3,41 @@
 //   lip_prepare mnist       [--raw DIR] [--out FILE]   IDX files          -> image classification
 //   lip_prepare cifar10     [--raw DIR] [--out FILE]   binary batches     -> image classification
 //   lip_prepare shakespeare [--raw DIR] [--out FILE]   input.txt          -> char tokens
+//   lip_prepare tokenize [--text FILE] [--vocab-dir DIR] [--out FILE] [--val-fraction F]
+//                                                      UTF-8 text         -> GPT-2 BPE tokens
+//   lip_prepare shards --train FILES|GLOBS... --val FILES|GLOBS... --out FILE
+//                                                      modded-nanogpt .bin shards -> GPT-2 tokens
+//   lip_prepare encode [--vocab-dir DIR] (--string S | --strings-json F | --text F)...
+//                                                      GPT-2 ids as JSON lines (tests, inspection)
 //
-// Schemas: docs/FORMATS.md. Raw layouts and the data search order: data/README.md. The raw input
-// is read and validated completely before anything is written; the output is written to
-// `<out>.tmp` and renamed, so an error never leaves a partial file behind.
+// Schemas: docs/FORMATS.md (token files: docs/TOKENS.md). Raw layouts and the data search order:
+// data/README.md. The raw input is read and validated completely before anything is written; the
+// output is written to `<out>.tmp` and renamed, so an error never leaves a partial file behind.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/error.hpp"
 #include "io/data_paths.hpp"
 #include "io/hdf5_file.hpp"
+#include "io/token_shards.hpp"
+#include "text/bpe_tokenizer.hpp"
 
 namespace fs = std::filesystem;
 using lip::io::Hdf5File;
+using lip::text::Gpt2Tokenizer;
+using lip::text::Utf8Policy;
 
 namespace {
 
@@ -341,6 +355,155 @@ void write_images(const ImageSet& set, const std::string& out) {
             << set.test.count << " images of " << set.height << "x" << set.width << "x" << set.channels << ")\n";
 }
 
+// ==== GPT-2 BPE tokens (schema "lipschitz-tokens"; docs/TOKENS.md) ===========================
+
+constexpr uint32_t kGpt2VocabSize = 50257;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+//! The GPT-2 vocabulary directory: --vocab-dir, else gpt2/ in the data search dirs.
+std::string gpt2_vocab_dir(const std::string& given) {
+  const std::string dir = given.empty() ? lip::io::raw_data_dir("gpt2", "") : given;
+  std::error_code ec;
+  LIP_REQUIRE(fs::is_directory(dir, ec), "GPT-2 vocabulary directory '" << dir << "' does not exist; pass "
+                                                                        << "--vocab-dir DIR (encoder.json + vocab.bpe)");
+  return dir;
+}
+
+Utf8Policy parse_utf8_policy(const std::string& name) {
+  if (name == "error") return Utf8Policy::strict;
+  if (name == "bytes") return Utf8Policy::bytes;
+  LIP_FAIL("--invalid-utf8 '" << name << "': expected 'error' or 'bytes'");
+}
+
+Gpt2Tokenizer load_gpt2(const std::string& vocab_dir) {
+  Gpt2Tokenizer tok(vocab_dir);
+  LIP_REQUIRE(tok.vocab_size() == kGpt2VocabSize && tok.eot_id() == kGpt2VocabSize - 1,
+              "GPT-2 vocabulary in '" << vocab_dir << "': " << tok.vocab_size() << " tokens with <|endoftext|> = "
+                                      << tok.eot_id() << ", expected " << kGpt2VocabSize << " with <|endoftext|> = "
+                                      << kGpt2VocabSize - 1 << " (the original OpenAI files)");
+  return tok;
+}
+
+struct TokenizeJob {
+  std::string text, vocab_dir, out, invalid_utf8 = "error";
+  double val_fraction = 0.1;
+};
+
+void run_tokenize(TokenizeJob job) {
+  LIP_REQUIRE(job.val_fraction > 0.0 && job.val_fraction < 1.0,
+              "--val-fraction " << job.val_fraction << ": expected a value in (0, 1)");
+  const Utf8Policy policy = parse_utf8_policy(job.invalid_utf8);
+  std::string name = fs::path(job.text).stem().string();
+  if (job.text.empty()) {  // tiny Shakespeare, found like `lip_prepare shakespeare` finds it
+    job.text = (fs::path(lip::io::raw_data_dir("shakespeare", "")) / "input.txt").string();
+    name = "shakespeare";
+  }
+  if (job.out.empty()) job.out = (fs::path(lip::io::repo_data_dir()) / (name + "_gpt2.h5")).string();
+  job.vocab_dir = gpt2_vocab_dir(job.vocab_dir);
+
+  const auto t_load = std::chrono::steady_clock::now();
+  Gpt2Tokenizer tok = load_gpt2(job.vocab_dir);
+  const double load_s = seconds_since(t_load);
+  const std::vector<uint8_t> bytes = read_bytes(job.text, "text file");
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const auto t_encode = std::chrono::steady_clock::now();
+  std::vector<uint32_t> ids;
+  try {
+    ids = tok.encode(text, policy);
+  } catch (const lip::Error& e) {
+    throw lip::Error("text file '" + job.text + "': " + e.what(),
+                     "pass --invalid-utf8 bytes to tokenize invalid bytes as single-byte tokens");
+  }
+  const double encode_s = seconds_since(t_encode);
+
+  // Split: the first floor(N (1 - f)) tokens train, the rest val.
+  const size_t n = ids.size();
+  const auto n_train = size_t(std::floor(double(n) * (1.0 - job.val_fraction)));
+  LIP_REQUIRE(n_train >= 1 && n_train < n, "text file '" << job.text << "': " << n << " tokens is too few for "
+                                                          << "--val-fraction " << job.val_fraction);
+  lip::io::TokenFile file;
+  file.tokenizer = "gpt2";
+  file.vocab_size = kGpt2VocabSize;
+  file.source = "'" + job.text + "' tokenized with GPT-2 BPE (" + job.vocab_dir + "), val fraction " +
+                std::to_string(job.val_fraction);
+  file.train.assign(ids.begin(), ids.begin() + std::ptrdiff_t(n_train));
+  file.val.assign(ids.begin() + std::ptrdiff_t(n_train), ids.end());
+  write_atomically(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
+  std::cout << "lip_prepare: wrote " << job.out << " (train " << file.train.size() << ", val " << file.val.size()
+            << " GPT-2 tokens from " << bytes.size() << " bytes)\n";
+  std::cout << "lip_prepare: tokenizer load " << load_s << " s; encode " << encode_s << " s = "
+            << double(bytes.size()) / 1e6 / std::max(encode_s, 1e-9) << " MB/s ("
+            << double(bytes.size()) / double(std::max<size_t>(n, 1)) << " bytes/token)\n";
+}
+
+struct ShardsJob {
+  std::vector<std::string> train, val;
+  std::string out;
+};
+
+void run_shards(const ShardsJob& job) {
+  const std::vector<std::string> train = lip::io::expand_shard_patterns(job.train, "train shards (--train)");
+  const std::vector<std::string> val = lip::io::expand_shard_patterns(job.val, "val shards (--val)");
+  std::error_code ec;
+  for (const std::string& v : val)
+    for (const std::string& t : train)
+      LIP_REQUIRE(fs::weakly_canonical(v, ec) != fs::weakly_canonical(t, ec),
+                  "shard '" << v << "' is listed in both --train and --val");
+  lip::io::TokenFile file;
+  file.tokenizer = "gpt2";
+  file.vocab_size = kGpt2VocabSize;
+  file.train = lip::io::read_shards(train, kGpt2VocabSize);
+  file.val = lip::io::read_shards(val, kGpt2VocabSize);
+  auto names = [](const std::vector<std::string>& paths) {
+    std::string s;
+    for (const std::string& p : paths) s += (s.empty() ? "" : " ") + fs::path(p).filename().string();
+    return s;
+  };
+  file.source = "modded-nanogpt .bin shards (GPT-2 tokens); train: " + names(train) + "; val: " + names(val);
+  write_atomically(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
+  std::cout << "lip_prepare: wrote " << job.out << " (train " << file.train.size() << " tokens from " << train.size()
+            << " shards, val " << file.val.size() << " tokens from " << val.size() << " shards)\n";
+}
+
+struct EncodeJob {
+  std::vector<std::string> strings, strings_json, texts;
+  std::string vocab_dir, invalid_utf8 = "error";
+  bool pieces = false;
+};
+
+//! One JSON line per input: its ids (or, with --pieces, its pre-tokenizer pieces).
+void run_encode(EncodeJob job) {
+  const Utf8Policy policy = parse_utf8_policy(job.invalid_utf8);
+  Gpt2Tokenizer tok = load_gpt2(gpt2_vocab_dir(job.vocab_dir));
+  std::vector<std::string> inputs = job.strings;
+  for (const std::string& path : job.strings_json) {
+    const std::vector<uint8_t> bytes = read_bytes(path, "strings file");
+    nlohmann::json list;
+    try {
+      list = nlohmann::json::parse(bytes.begin(), bytes.end());
+    } catch (const nlohmann::json::exception& e) {
+      LIP_FAIL("strings file '" << path << "': not valid JSON (" << e.what() << ")");
+    }
+    LIP_REQUIRE(list.is_array(), "strings file '" << path << "': expected a JSON array of strings");
+    for (size_t i = 0; i < list.size(); ++i) {
+      LIP_REQUIRE(list[i].is_string(), "strings file '" << path << "': element " << i << " is not a string");
+      inputs.push_back(list[i].get<std::string>());
+    }
+  }
+  for (const std::string& path : job.texts) {
+    const std::vector<uint8_t> bytes = read_bytes(path, "text file");
+    inputs.emplace_back(bytes.begin(), bytes.end());
+  }
+  LIP_REQUIRE(!inputs.empty(), "encode: nothing to encode; give --string, --strings-json or --text");
+  for (const std::string& s : inputs) {
+    const nlohmann::json line = job.pieces ? nlohmann::json(tok.pre_tokenize(s)) : nlohmann::json(tok.encode(s, policy));
+    std::cout << line.dump(-1, ' ', true) << "\n";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -363,6 +526,37 @@ int main(int argc, char** argv) {
     sub->add_option("--out", jobs[i].out, "output HDF5 file (default: <repo>/data/" + jobs[i].name + ".h5)");
     subs.push_back(sub);
   }
+
+  TokenizeJob tokenize;
+  CLI::App* tokenize_cmd = app.add_subcommand("tokenize", "UTF-8 text -> GPT-2 BPE tokens (docs/TOKENS.md)");
+  tokenize_cmd->add_option("--text", tokenize.text,
+                           "UTF-8 text file (default: tiny shakespeare input.txt, found like `shakespeare`)");
+  tokenize_cmd->add_option("--vocab-dir", tokenize.vocab_dir,
+                           "directory with encoder.json and vocab.bpe (default: gpt2/ under the data search dirs)");
+  tokenize_cmd->add_option("--out", tokenize.out,
+                           "output HDF5 file (default: <repo>/data/<text stem>_gpt2.h5; shakespeare_gpt2.h5)");
+  tokenize_cmd->add_option("--val-fraction", tokenize.val_fraction,
+                           "fraction of the tokens, taken from the end, that go to val (default 0.1)");
+  tokenize_cmd->add_option("--invalid-utf8", tokenize.invalid_utf8,
+                           "error (default) or bytes: each invalid byte becomes its single-byte token");
+
+  ShardsJob shards;
+  CLI::App* shards_cmd =
+      app.add_subcommand("shards", "modded-nanogpt .bin shards (GPT-2 uint16 tokens) -> token file (docs/TOKENS.md)");
+  shards_cmd->add_option("--train", shards.train, "train shard files or glob patterns, concatenated in order")
+      ->required();
+  shards_cmd->add_option("--val", shards.val, "val shard files or glob patterns")->required();
+  shards_cmd->add_option("--out", shards.out, "output HDF5 file")->required();
+
+  EncodeJob encode;
+  CLI::App* encode_cmd = app.add_subcommand("encode", "print GPT-2 token ids as one JSON array per input");
+  encode_cmd->add_option("--string", encode.strings, "a string to encode (repeatable)");
+  encode_cmd->add_option("--strings-json", encode.strings_json, "file holding a JSON array of strings");
+  encode_cmd->add_option("--text", encode.texts, "a file encoded as a whole");
+  encode_cmd->add_option("--vocab-dir", encode.vocab_dir, "directory with encoder.json and vocab.bpe");
+  encode_cmd->add_option("--invalid-utf8", encode.invalid_utf8, "error (default) or bytes");
+  encode_cmd->add_flag("--pieces", encode.pieces, "print the pre-tokenizer pieces instead of ids");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -372,6 +566,9 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (tokenize_cmd->parsed()) run_tokenize(tokenize);
+    if (shards_cmd->parsed()) run_shards(shards);
+    if (encode_cmd->parsed()) run_encode(encode);
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!subs[i]->parsed()) continue;
       Job& job = jobs[i];

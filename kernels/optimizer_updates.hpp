@@ -44,6 +44,16 @@ void adam_direction(const ViewD& d, const ViewM& m, const ViewV& v, const ViewG&
                        });
 }
 
+/// d ← (m·s1) / (sqrt(v·s2) + ε): Adam with bias correction, s1 = 1/(1 − β1^t), s2 = 1/(1 − β2^t).
+template <class ViewD, class ViewM, class ViewV>
+void adam_corrected_direction(const ViewD& d, const ViewM& m, const ViewV& v, Real s1, Real s2, Real eps) {
+  auto dv = as_vector(d);
+  auto mv = as_vector(m);
+  auto vv = as_vector(v);
+  Kokkos::parallel_for("kernels::adam_corrected_direction", Kokkos::RangePolicy<ExecSpace>(0, dv.extent(0)),
+                       KOKKOS_LAMBDA(const size_t i) { dv(i) = mv(i) * s1 / (math::sqrt(vv(i) * s2) + eps); });
+}
+
 /// w ← (1 − decay)·w − lr·d, with decay = wd·lr_t·T (coupled by the caller).
 template <class ViewW, class ViewD>
 void decay_and_step(const ViewW& w, const ViewD& d, Real decay, Real lr) {

@@ -1,5 +1,7 @@
 #include "core/comm.hpp"
 
+#include <climits>
+#include <cstring>
 #include <type_traits>
 
 #include "core/error.hpp"
@@ -8,7 +10,29 @@ namespace lip {
 
 namespace {
 MPI_Datatype mpi_real() { return std::is_same<kernels::Real, double>::value ? MPI_DOUBLE : MPI_FLOAT; }
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void record_stop_signal(int signo) { g_stop_signal = signo; }
 }  // namespace
+
+void install_stop_signal_handlers() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof action);
+  action.sa_handler = record_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;  // interrupted reads and writes resume; the step finishes normally
+  for (int signo : {SIGTERM, SIGUSR1})
+    LIP_REQUIRE(sigaction(signo, &action, nullptr) == 0, "cannot install the handler of " << signal_name(signo));
+}
+
+int received_stop_signal() { return int(g_stop_signal); }
+
+std::string signal_name(int signo) {
+  if (signo == SIGTERM) return "SIGTERM";
+  if (signo == SIGUSR1) return "SIGUSR1";
+  return "signal " + std::to_string(signo);
+}
 
 Comm::Comm(MPI_Comm comm) : comm_(comm) {
   LIP_CHECK_MPI(MPI_Comm_rank(comm_, &rank_));
@@ -52,6 +76,30 @@ bool Comm::any(bool flag) const {
   int in = flag ? 1 : 0, out = 0;
   LIP_CHECK_MPI(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm_));
   return out != 0;
+}
+
+void Comm::max(std::vector<long>& values) const {
+  if (values.empty()) return;
+  LIP_CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_LONG, MPI_MAX, comm_));
+}
+
+void Comm::broadcast(long& value, int root) const { LIP_CHECK_MPI(MPI_Bcast(&value, 1, MPI_LONG, root, comm_)); }
+
+void Comm::broadcast(const kernels::VectorView& x, int root) {
+  if (size_ == 1) return;
+  LIP_REQUIRE(x.extent(0) < size_t(INT_MAX), "broadcast: " << x.extent(0) << " entries exceed MPI's int count");
+  const int n = int(x.extent(0));
+  constexpr bool host_accessible = Kokkos::SpaceAccessibility<Kokkos::HostSpace, kernels::MemSpace>::accessible;
+  if constexpr (host_accessible) {
+    Kokkos::fence();
+    LIP_CHECK_MPI(MPI_Bcast(x.data(), n, mpi_real(), root, comm_));
+  } else {
+    if (staging_.extent(0) < x.extent(0)) staging_ = decltype(staging_)("Comm::staging", x.extent(0));
+    auto host = Kokkos::subview(staging_, std::make_pair(size_t(0), x.extent(0)));
+    if (rank_ == root) Kokkos::deep_copy(host, x);
+    LIP_CHECK_MPI(MPI_Bcast(host.data(), n, mpi_real(), root, comm_));
+    Kokkos::deep_copy(x, host);
+  }
 }
 
 void Comm::broadcast(std::string& text, int root) const {

@@ -3,15 +3,40 @@
  * pass there is one allreduce of the flat gradient slab. Device buffers go to MPI directly when
  * they live in host-accessible memory, otherwise through a host staging buffer allocated once
  * (Comm is the only place that decides this).
+ *
+ * Also here, because they decide how the whole job ends:
+ * - CollectiveError: an error raised on every rank at the same point (a deck error, a checkpoint
+ *   refused by rank 0 and broadcast, a non-finite loss agreed by allreduce). Only rank 0 prints
+ *   it and the job ends without MPI_Abort. Every other error is printed as `rank N: ...` by the
+ *   rank that hit it, which then calls MPI_Abort so that no rank waits forever in a collective.
+ * - Stop signals: SIGTERM and SIGUSR1 (Slurm `--signal`) only set a flag; the trainer agrees on it
+ *   across ranks once per step (Comm::max) and stops after a checkpoint.
  */
 #include <mpi.h>
 
+#include <csignal>
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "kernels/types.hpp"
 
 namespace lip {
+
+//! An error thrown on every rank at once (identical input or a broadcast decision): the driver
+//! prints it once (rank 0) and finalizes MPI normally instead of aborting.
+class CollectiveError : public Error {
+ public:
+  explicit CollectiveError(const std::string& message, std::string hint = {}) : Error(message, std::move(hint)) {}
+  explicit CollectiveError(const Error& e) : Error(e.what(), e.hint()) {}
+};
+
+//! Route SIGTERM and SIGUSR1 to a flag (SA_RESTART) instead of ending the process.
+void install_stop_signal_handlers();
+//! The last stop signal this process received (SIGTERM, SIGUSR1), 0 when none.
+int received_stop_signal();
+//! "SIGTERM", "SIGUSR1", or "signal N".
+std::string signal_name(int signo);
 
 class Comm {
  public:
@@ -28,8 +53,13 @@ class Comm {
   double allreduce_max(double value) const;
   /// True on every rank when `flag` is true on any rank.
   bool any(bool flag) const;
+  /// values[i] ← max over ranks of values[i] (in place; one MPI_Allreduce for all of them).
+  void max(std::vector<long>& values) const;
   void broadcast(std::string& text, int root = 0) const;
   void broadcast(std::vector<double>& values, int root = 0) const;
+  void broadcast(long& value, int root = 0) const;
+  /// Broadcast a flat device vector (e.g. the parameter slab) from `root`, in place.
+  void broadcast(const kernels::VectorView& x, int root = 0);
   void barrier() const;
 
  private:

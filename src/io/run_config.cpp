@@ -20,7 +20,7 @@ io::DeckSchema deck_schema() {
             DeckRange::at_least(1));
   s.add_bool("run.progress", true, "Print the per-step progress line on rank 0");
   // data
-  s.add_string("data.dataset", DeckDefault::required(), "Dataset kind", {"mnist", "cifar10", "shakespeare"});
+  s.add_string("data.dataset", DeckDefault::required(), "Dataset kind", {"mnist", "cifar10", "shakespeare", "tokens"});
   s.add_string("data.file", "", "HDF5 dataset file (default <dataset>.h5 found in data.dir, LIP_DATA_DIR, data/, ../shared/data)");
   s.add_string("data.dir", "", "Directory searched first for data.file");
   s.add_int("data.batch_size", DeckDefault::required(), "Global training batch (examples per step)",
@@ -55,6 +55,13 @@ io::DeckSchema deck_schema() {
   s.add_bool("model.zero_init", true, "GPT: zero-initialize attention/MLP output projections and the head");
   s.add_string("model.embedding_backward", "deterministic", "GPT: embedding scatter-add (atomic is not bitwise reproducible)",
                {"deterministic", "atomic"});
+  s.add_int("model.head_rows", 0, "GPT: rows of the head (0: vocabulary size; NanoGPT pads 50257 to 50304)",
+            DeckRange::at_least(0));
+  s.add_string("model.embedding_cap", "project",
+               "GPT: embedding constraint: project (column RMS cap after each step) or lookup (NanoGPT: cap looked-up columns in place)",
+               {"project", "lookup"});
+  s.add_string("model.target_norms", "modula",
+               "GPT: per-weight target norms from the module algebra (modula) or all 1 (unit, NanoGPT)", {"modula", "unit"});
   s.add_string("model.bound_formula", "paper", "Certified-bound formula (paper App. C, or the reference code's)",
                {"paper", "reference_code"});
   // optimizer
@@ -74,7 +81,11 @@ io::DeckSchema deck_schema() {
   s.add_double("optim.embed.beta1", -1, "beta1 of the embedding group (<0: optim.beta1)", DeckRange::less_than(1));
   s.add_double("optim.embed.beta2", -1, "beta2 of the embedding group (<0: optim.beta2)", DeckRange::less_than(1));
   s.add_double("optim.embed.eps", -1, "Adam epsilon of the embedding group (<0: optim.eps)");
+  s.add_bool("optim.embed.bias_correction", false, "Adam bias correction for the embedding group (NanoGPT: true)");
   s.add_double("optim.head.lr", 0, "Learning rate of the head (0: optim.lr)", DeckRange::at_least(0));
+  s.add_double("optim.momentum_warmup_start", -1, "Muon beta1 ramps linearly from this value to optim.beta1 (<0: off)",
+               DeckRange::less_than(1));
+  s.add_int("optim.momentum_warmup_steps", 0, "Steps of the Muon momentum warm-up", DeckRange::at_least(0));
   s.add_string("optim.schedule", "linear", "Learning-rate schedule", {"linear", "cosine", "sqrt", "none", "flat_linear"});
   // constraint
   s.add_string("constraint.method", "none", "Weight constraint applied to every matrix after every step",
@@ -94,8 +105,12 @@ io::DeckSchema deck_schema() {
   s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
                DeckRange::between(0, 1));
   // checkpoints
-  s.add_int("checkpoint.every", 0, "Write a checkpoint every N steps (0: only at the end)", DeckRange::at_least(0));
-  s.add_int("checkpoint.keep", 3, "Keep the newest N checkpoints in run.output_dir", DeckRange::at_least(1));
+  s.add_int("checkpoint.every", 0,
+            "Write run.output_dir/checkpoint_<step>.h5 every N steps (0: only at the end); also written on "
+            "SIGTERM/SIGUSR1 and at --stop-at (resume with --resume latest)",
+            DeckRange::at_least(0));
+  s.add_int("checkpoint.keep", 3, "Keep the newest N checkpoints in run.output_dir (`latest` names the newest)",
+            DeckRange::at_least(1));
   // metrics
   s.add_string("metrics.norm_method", "power", "How logged RMS->RMS norms are measured", {"power", "exact"});
   s.add_int("metrics.power_iterations", 64, "Power-iteration steps for logged norms", DeckRange::at_least(1));
@@ -146,6 +161,9 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.zero_init = d.get_bool("model.zero_init");
   c.embedding_backward = d.get_string("model.embedding_backward");
   c.bound_formula = d.get_string("model.bound_formula");
+  c.head_rows = size_t(d.get_int("model.head_rows"));
+  c.embedding_cap = d.get_string("model.embedding_cap");
+  c.target_norms = d.get_string("model.target_norms");
   c.optimizer = d.get_string("optim.kind");
   c.lr = d.get_double("optim.lr");
   c.beta1 = d.get_double("optim.beta1");
@@ -162,10 +180,13 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.embed_beta2 = d.get_double("optim.embed.beta2");
   c.embed_eps = d.get_double("optim.embed.eps");
   c.head_lr = d.get_double("optim.head.lr");
-  LIP_REQUIRE(c.model_kind != "gpt" || c.dataset == "shakespeare",
-              deck_name(d) << ": model.kind gpt needs a token dataset (data.dataset shakespeare), got " << c.dataset);
-  LIP_REQUIRE(c.model_kind != "mlp" || c.dataset != "shakespeare",
-              deck_name(d) << ": data.dataset shakespeare needs model.kind gpt");
+  c.embed_bias_correction = d.get_bool("optim.embed.bias_correction");
+  c.momentum_warmup_start = d.get_double("optim.momentum_warmup_start");
+  c.momentum_warmup_steps = long(d.get_int("optim.momentum_warmup_steps"));
+  const bool token_data = c.dataset == "shakespeare" || c.dataset == "tokens";
+  LIP_REQUIRE(c.model_kind != "gpt" || token_data,
+              deck_name(d) << ": model.kind gpt needs a token dataset (data.dataset shakespeare or tokens), got " << c.dataset);
+  LIP_REQUIRE(c.model_kind != "mlp" || !token_data, deck_name(d) << ": data.dataset " << c.dataset << " needs model.kind gpt");
   auto& k = c.constraint;
   k.method = d.get_string("constraint.method");
   k.w_max = d.get_double("constraint.w_max");

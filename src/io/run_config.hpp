@@ -46,6 +46,9 @@ struct RunConfig {
   std::string mul_sensitivity = "scalar", gelu = "tanh", rope = "textbook", norm = "none";
   std::string embedding_backward = "deterministic", bound_formula = "paper";
   double rope_base = 0;
+  size_t head_rows = 0;
+  std::string embedding_cap = "project", target_norms = "modula";
+  bool embed_bias_correction = false;
   bool zero_init = true;
   // optimizer
   std::string optimizer, schedule, ns_table;
@@ -55,6 +58,8 @@ struct RunConfig {
   // per-group overrides (empty / 0: same as the hidden group)
   std::string embed_optimizer;
   double embed_lr = 0, embed_beta1 = -1, embed_beta2 = -1, embed_eps = -1, head_lr = 0;
+  double momentum_warmup_start = -1;
+  long momentum_warmup_steps = 0;
   // constraint
   ConstraintConfig constraint;
   // checkpoints

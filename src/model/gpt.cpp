@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "kernels/cross_entropy.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/embedding_cap.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/norms.hpp"
 #include "kernels/reductions.hpp"
@@ -25,6 +26,8 @@ std::vector<ParamInfo> gpt_layout(const GptConfig& c) {
               "model.width " << c.width << " must be divisible by model.heads " << c.num_heads);
   LIP_REQUIRE((c.width / size_t(c.num_heads)) % 2 == 0, "head size " << c.width / size_t(c.num_heads)
                                                                      << " must be even for rotary embeddings");
+  LIP_REQUIRE(c.embedding_cap == "project" || c.embedding_cap == "lookup",
+              "model.embedding_cap must be project or lookup, got '" << c.embedding_cap << "'");
   LIP_REQUIRE(c.norm == "none" || c.norm == "rmsnorm" || c.norm == "layernorm",
               "model.norm must be none, rmsnorm or layernorm, got '" << c.norm << "'");
   GptBudgetInput budget;
@@ -34,7 +37,11 @@ std::vector<ParamInfo> gpt_layout(const GptConfig& c) {
   budget.softmax_scale = c.softmax_scale;
   budget.final_scale = c.final_scale;
   budget.mul = c.mul;
-  const GptTargets t = gpt_target_norms(budget);
+  GptTargets t = gpt_target_norms(budget);
+  if (c.unit_target_norms) {
+    t.embed = t.head = 1;
+    for (auto& b : t.blocks) b = GptBlockTargets{1, 1, 1, 1, 1, 1};
+  }
   const size_t C = c.width, H = c.mlp_hidden;
   std::vector<ParamInfo> infos;
   ParamInfo embed;
@@ -44,6 +51,7 @@ std::vector<ParamInfo> gpt_layout(const GptConfig& c) {
   embed.cols = c.vocab_size;
   embed.target_norm = t.embed;
   embed.group = "embed";
+  embed.projected = c.embedding_cap == "project";
   infos.push_back(embed);
   for (int p = 0; p < c.num_blocks; ++p) {
     const auto& bt = t.blocks[size_t(p)];
@@ -63,7 +71,8 @@ std::vector<ParamInfo> gpt_layout(const GptConfig& c) {
   }
   ParamInfo head;
   head.name = "out";
-  head.rows = c.vocab_size;
+  head.rows = c.head_rows > 0 ? c.head_rows : c.vocab_size;
+  LIP_REQUIRE(head.rows >= c.vocab_size, "model head rows " << head.rows << " must be >= the vocabulary " << c.vocab_size);
   head.cols = C;
   head.target_norm = t.head;
   head.zero_init = c.zero_init;
@@ -96,7 +105,8 @@ struct Gpt::Buffers {
 
 Gpt::Gpt(const GptConfig& config) : config_(config), params_(gpt_layout(config)), buf_(std::make_unique<Buffers>()) {
   const size_t B = *std::max_element(config.batch_sizes.begin(), config.batch_sizes.end());
-  const size_t T = config.seq_len, C = config.width, H = config.mlp_hidden, V = config.vocab_size;
+  const size_t T = config.seq_len, C = config.width, H = config.mlp_hidden;
+  const size_t V = params_.info(params_.num_tensors() - 1).rows;  // logits span the (padded) head
   const size_t NH = size_t(config.num_heads), HS = C / NH;
   rope_table_ = k::make_rope_table(config.rope, int(T), int(HS), config.rope_base);
   for (size_t b : config.batch_sizes)
@@ -133,6 +143,7 @@ Gpt::Gpt(const GptConfig& config) : config_(config), params_(gpt_layout(config))
   buf_->d_m_act = k::Tensor3("Gpt::d_m_act", B, T, H);
   buf_->d_m_pre = k::Tensor3("Gpt::d_m_pre", B, T, H);
   buf_->d_logits = k::Tensor3("Gpt::d_logits", B, T, V);
+  if (config.embedding_cap == "lookup") used_tokens_ = k::View1<int>("Gpt::used_tokens", config.vocab_size);
 }
 
 Gpt::~Gpt() = default;
@@ -152,7 +163,7 @@ size_t Gpt::param_index(int p, const std::string& weight) const {
 }
 
 k::MatrixView Gpt::logits() const {
-  return k::MatrixView(buf_->logits.data(), rows_ * config_.seq_len, config_.vocab_size);
+  return k::MatrixView(buf_->logits.data(), rows_ * config_.seq_len, buf_->logits.extent(2));
 }
 
 void Gpt::apply_norm_forward(const k::Tensor3& z, const k::Tensor3& h, const k::Tensor2& rstd) {
@@ -167,7 +178,7 @@ void Gpt::apply_norm_backward(const k::Tensor3& dh, const k::Tensor3& dz, const 
 }
 
 double Gpt::forward(const Batch& batch) {
-  const size_t B = batch.size, T = config_.seq_len, C = config_.width, V = config_.vocab_size;
+  const size_t B = batch.size, T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
   LIP_REQUIRE(attention_ws_.count(B), "transformer built for per-rank batch sizes of its deck; got " << B << " rows");
   LIP_REQUIRE(batch.tokens.extent(1) == T,
               "token batch has sequence length " << batch.tokens.extent(1) << ", model.seq_len is " << T);
@@ -182,7 +193,11 @@ double Gpt::forward(const Batch& batch) {
 
   auto& blocks = buf_->blocks;
   k::Tensor3 h = blocks.empty() ? rows3(buf_->h_final, B) : rows3(blocks[0].h_in, B);
-  // h = E[:, x]
+  // NanoGPT: looked-up columns are capped in place (not differentiated), then h = E[:, x]
+  if (config_.embedding_cap == "lookup") {
+    const auto E = params_.param(0);
+    k::embedding_lookup_cap(k::Tensor2(E.data(), E.extent(0), E.extent(1)), tokens_, used_tokens_, 1.0);
+  }
   k::embedding_forward(h, params_.param(0), tokens_);
   max_activation_ = k::max_abs(h);
   max_token_rms_ = k::max_row_rms(k::as_matrix(h));
@@ -229,7 +244,7 @@ double Gpt::forward(const Batch& batch) {
 }
 
 void Gpt::backward() {
-  const size_t B = rows_, T = config_.seq_len, C = config_.width, V = config_.vocab_size;
+  const size_t B = rows_, T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
   const auto& ws = attention_ws_.at(B);
   const k::Real r = k::residual_share(config_.residual_scale, config_.num_blocks);
   const k::Real scale = k::attention_scale(config_.softmax_scale, int(C / size_t(config_.num_heads)));

@@ -29,12 +29,17 @@ namespace lip {
 
 struct GptConfig {
   size_t vocab_size = 65, seq_len = 256, width = 256, mlp_hidden = 1024;
+  size_t head_rows = 0;  ///< rows of the head (0: vocab_size; NanoGPT pads 50257 to 50304)
+  /// Embedding constraint: "project" caps every column's RMS at 1 after each step (§4.2);
+  /// "lookup" caps the looked-up columns in place before each forward (NANOGPT.md §2.4).
+  std::string embedding_cap = "project";
   int num_heads = 4, num_blocks = 3;
   double softmax_scale = 1;    ///< attention logits = softmax_scale / d_head · q·k
   double residual_scale = 1;   ///< ρ; r = ρ/(2L)
   double final_scale = 1;
   double blocks_mass = 16;
   MulSensitivity mul = MulSensitivity::scalar;
+  bool unit_target_norms = false;  ///< every T_a = 1 (NanoGPT: no Modula masses; lr sets the update norm)
   kernels::GeluForm gelu = kernels::GeluForm::tanh;
   kernels::RopeVariant rope = kernels::RopeVariant::textbook;
   double rope_base = 0;        ///< 0: the variant's default
@@ -78,6 +83,7 @@ class Gpt : public Model {
   kernels::RopeTable rope_table_;
   std::map<size_t, kernels::AttentionWorkspace> attention_ws_;  ///< one per batch size
   std::unique_ptr<Buffers> buf_;
+  kernels::View1<int> used_tokens_;  ///< scratch of the lookup cap
   kernels::IndexTensor2 tokens_;
   kernels::IndexTensor1 targets_;
   size_t rows_ = 0, correct_ = 0;

@@ -24,6 +24,7 @@ struct ParamInfo {
   double target_norm = 1;     ///< T_a from the module budget (ALGORITHMS §5.4–5.5)
   bool zero_init = false;     ///< starts at exactly zero
   std::string group = "hidden";  ///< optimizer/constraint group name (deck sections)
+  bool projected = true;      ///< the projector constrains it after every step
   size_t offset = 0;          ///< filled by ParamStore
   size_t fan_out() const { return rows; }
   size_t fan_in() const { return cols; }

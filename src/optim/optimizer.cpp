@@ -104,6 +104,13 @@ void Optimizer::step(const ParamStore& params, double schedule_factor, long step
         // 1.+2. Adam direction m / (sqrt(v) + eps); the reference does not scale it by T.
         kernels::adam_direction(D, buf, params.view_of(second_, i), G, kernels::Real(beta1), kernels::Real(g.beta2),
                                 kernels::Real(g.eps));
+        if (g.bias_correction) {
+          // d = m̂/(sqrt(v̂) + eps) with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), t = step + 1
+          const double t = double(step + 1);
+          const double c1 = 1 - std::pow(beta1, t), c2 = 1 - std::pow(g.beta2, t);
+          kernels::adam_corrected_direction(D, buf, params.view_of(second_, i), kernels::Real(1 / c1),
+                                            kernels::Real(1 / c2), kernels::Real(g.eps));
+        }
         break;
       }
       case OptimizerKind::sgd: {

@@ -30,6 +30,7 @@ struct OptimizerGroup {
   double embed_inflation = 16;           ///< max inflation of embedding column normalization
   double momentum_warmup_start = -1;     ///< <0: off; else β1 ramps from this to beta1
   long momentum_warmup_steps = 0;
+  bool bias_correction = false;          ///< Adam: divide m, v by (1 − β^t) (NanoGPT's embedding; the reference MLP code does not)
 };
 
 class Optimizer {

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "io/data_paths.hpp"
+#include "io/hdf5_file.hpp"
 #include "kernels/rng.hpp"
 
 namespace lip {
@@ -42,10 +43,37 @@ std::string ImageDataSource::describe() const {
   return os.str();
 }
 
+namespace {
+// Character tokens (lip_prepare shakespeare) or GPT-2 BPE tokens (lip_prepare tokenize / shards).
+io::CharTokenDataset load_token_split(const std::string& path, const std::string& split) {
+  std::string format;
+  {
+    const io::Hdf5File f = io::Hdf5File::open_read(path);
+    format = f.has_attr("/", "format") ? f.read_attr_string("/", "format") : "";
+  }
+  if (format != "lipschitz-tokens") return io::load_char_tokens(path, split);
+  const io::Hdf5File f = io::Hdf5File::open_read(path);
+  const int64_t version = f.read_attr_int("/", "version");
+  LIP_REQUIRE(version == 1, "HDF5 file '" << path << "': root attribute 'version' is " << version
+                                          << ", this reader supports version 1");
+  io::CharTokenDataset d;
+  d.path = path;
+  d.split = split;
+  d.vocab_size = size_t(f.read_attr_int("/", "vocab_size"));
+  const std::string name = "/" + split + "/tokens";
+  LIP_REQUIRE(f.has(name), "HDF5 file '" << path << "' has no dataset " << name);
+  d.tokens = f.read<uint16_t>(name, {io::Hdf5File::any});
+  for (uint16_t t : d.tokens)
+    LIP_REQUIRE(t < d.vocab_size, "HDF5 file '" << path << "', " << name << ": token " << t << " >= vocab_size "
+                                                << d.vocab_size);
+  return d;
+}
+}  // namespace
+
 TokenDataSource::TokenDataSource(const std::string& path, size_t batch_size, size_t eval_batch_size, size_t seq_len,
                                  uint64_t seed, bool shuffle)
-    : train_(io::load_char_tokens(path, "train")),
-      val_(io::load_char_tokens(path, "val")),
+    : train_(load_token_split(path, "train")),
+      val_(load_token_split(path, "val")),
       batch_size_(batch_size),
       eval_batch_size_(eval_batch_size),
       seq_len_(seq_len),
@@ -79,9 +107,10 @@ void TokenDataSource::make_order() {
 }
 
 void TokenDataSource::set_cursor(uint64_t epoch, size_t position) {
-  LIP_REQUIRE(position < order_.size() / batch_size_, "data cursor position " << position << " is past the "
-                                                                             << order_.size() / batch_size_
-                                                                             << " batches of an epoch");
+  // position == batches per epoch is valid: the epoch is used up and the next batch starts the next one.
+  LIP_REQUIRE(position <= order_.size() / batch_size_, "data cursor position " << position << " is past the "
+                                                                              << order_.size() / batch_size_
+                                                                              << " batches of an epoch");
   if (epoch != epoch_) {
     epoch_ = epoch;
     make_order();
@@ -138,7 +167,7 @@ std::string TokenDataSource::describe() const {
 
 std::unique_ptr<DataSource> make_data_source(const RunConfig& c) {
   const std::string path = io::resolve_data_file(c.data_file, c.data_dir);
-  if (c.dataset == "shakespeare")
+  if (c.dataset == "shakespeare" || c.dataset == "tokens")
     return std::make_unique<TokenDataSource>(path, c.batch_size, c.eval_batch_size, c.seq_len, c.data_seed, c.shuffle);
   if (c.dataset == "mnist" || c.dataset == "cifar10")
     return std::make_unique<ImageDataSource>(path, c.batch_size, c.eval_batch_size, c.data_seed, c.shuffle);

@@ -22,6 +22,12 @@ class DataSource {
   virtual size_t input_features() const = 0;
   virtual size_t num_classes() const = 0;
   virtual std::string describe() const = 0;
+  /// Training cursor: the next training batch is batch `position()` of epoch `epoch()`. With the
+  /// data seed it determines every later batch, so it is all a checkpoint needs to resume.
+  virtual uint64_t epoch() const = 0;
+  virtual size_t position() const = 0;
+  /// Restore a cursor saved from epoch()/position().
+  virtual void set_cursor(uint64_t epoch, size_t position) = 0;
 };
 
 /// Image classification from an HDF5 file of lip_prepare (MNIST, CIFAR-10).
@@ -35,6 +41,9 @@ class ImageDataSource : public DataSource {
   size_t input_features() const override { return train_.features(); }
   size_t num_classes() const override { return train_.num_classes; }
   std::string describe() const override;
+  uint64_t epoch() const override { return train_batcher_->epoch(); }
+  size_t position() const override { return train_batcher_->position(); }
+  void set_cursor(uint64_t epoch, size_t position) override { train_batcher_->set_cursor(epoch, position); }
   io::ImageBatcher& train_batcher() { return *train_batcher_; }
 
  private:
@@ -59,9 +68,9 @@ class TokenDataSource : public DataSource {
   size_t num_classes() const override { return train_.vocab_size; }
   std::string describe() const override;
   const std::string& vocabulary() const { return train_.vocabulary; }
-  uint64_t epoch() const { return epoch_; }
-  size_t position() const { return position_; }
-  void set_cursor(uint64_t epoch, size_t position);
+  uint64_t epoch() const override { return epoch_; }
+  size_t position() const override { return position_; }
+  void set_cursor(uint64_t epoch, size_t position) override;
 
  private:
   void make_order();

@@ -1,10 +1,14 @@
 #include "train/trainer.hpp"
 
-#include <cmath>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "io/checkpoint.hpp"
@@ -27,12 +31,15 @@ std::map<std::string, OptimizerGroup> optimizer_groups(const RunConfig& c) {
   g.nesterov = c.nesterov;
   g.ns_table = c.ns_table;
   g.embed_inflation = c.embed_inflation;
+  g.momentum_warmup_start = c.momentum_warmup_start;
+  g.momentum_warmup_steps = c.momentum_warmup_steps;
   OptimizerGroup embed = g, head = g;
   if (c.embed_optimizer != "same") embed.kind = parse_optimizer_kind(c.embed_optimizer);
   if (c.embed_lr > 0) embed.lr = c.embed_lr;
   if (c.embed_beta1 >= 0) embed.beta1 = c.embed_beta1;
   if (c.embed_beta2 >= 0) embed.beta2 = c.embed_beta2;
   if (c.embed_eps > 0) embed.eps = c.embed_eps;
+  embed.bias_correction = c.embed_bias_correction;
   if (c.head_lr > 0) head.lr = c.head_lr;
   return {{"hidden", g}, {"embed", embed}, {"head", head}};
 }
@@ -52,6 +59,67 @@ ProjectionSettings projection_settings(const ConstraintConfig& k, double weight_
   return s;
 }
 
+// "key value" per line of a resolved deck ("  # default" markers dropped).
+std::map<std::string, std::string> deck_values(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);) {
+    if (const auto hash = line.find("  # default"); hash != std::string::npos) line.erase(hash);
+    std::istringstream ls(line);
+    std::string key, word, value;
+    if (!(ls >> key)) continue;
+    while (ls >> word) value += (value.empty() ? "" : " ") + word;
+    out[key] = value;
+  }
+  return out;
+}
+
+// Rows of an existing metrics file whose first column (the step) is <= max_step.
+std::vector<std::vector<double>> rows_up_to(const std::string& path, long max_step, size_t columns) {
+  std::vector<std::vector<double>> rows;
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return rows;  // header
+  while (std::getline(in, line)) {
+    std::vector<double> row;
+    std::istringstream ls(line);
+    for (std::string cell; std::getline(ls, cell, ',');) row.push_back(std::strtod(cell.c_str(), nullptr));
+    if (row.size() == columns && row[0] <= double(max_step)) rows.push_back(row);
+  }
+  return rows;
+}
+
+// Write `text` to `path` atomically (tmp file, fsync, rename).
+void write_small_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    out.close();
+    LIP_REQUIRE(out, "cannot write " << tmp);
+  }
+  const int fd = ::open(tmp.c_str(), O_RDONLY);
+  LIP_REQUIRE(fd >= 0, "cannot reopen " << tmp << " to flush it to disk");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  LIP_REQUIRE(rc == 0, "fsync of " << tmp << " failed");
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  LIP_REQUIRE(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
+}
+
+// The checkpoint <dir>/latest names, "" when there is no `latest` file.
+std::string latest_checkpoint(const std::string& dir) {
+  std::ifstream latest(dir + "/latest");
+  if (!latest) return "";
+  std::string name;
+  latest >> name;
+  LIP_REQUIRE(!name.empty(), dir << "/latest is empty; pass a checkpoint file to --resume instead");
+  const std::string path = dir + "/" + name;
+  LIP_REQUIRE(std::filesystem::exists(path), dir << "/latest names " << name << ", which does not exist");
+  return path;
+}
+
 }  // namespace
 
 Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& data)
@@ -66,12 +134,13 @@ Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& 
     auto& ws = workspaces_[{info.rows, info.cols}];
     if (!ws) ws = std::make_unique<ProjectionWorkspace>(info.rows, info.cols);
   }
-  LIP_REQUIRE(config.batch_size % size_t(comm.size()) == 0,
-              "data.batch_size " << config.batch_size << " is not divisible by the " << comm.size()
-                                 << " MPI ranks; the global batch is split evenly across ranks");
-  LIP_REQUIRE(config.eval_batch_size % size_t(comm.size()) == 0,
-              "data.eval_batch_size " << config.eval_batch_size << " is not divisible by the " << comm.size()
-                                      << " MPI ranks");
+  // Decided from the deck alone, so every rank fails here together.
+  if (config.batch_size % size_t(comm.size()) != 0)
+    throw CollectiveError("data.batch_size " + std::to_string(config.batch_size) + " is not divisible by the " +
+                          std::to_string(comm.size()) + " MPI ranks; the global batch is split evenly across ranks");
+  if (config.eval_batch_size % size_t(comm.size()) != 0)
+    throw CollectiveError("data.eval_batch_size " + std::to_string(config.eval_batch_size) +
+                          " is not divisible by the " + std::to_string(comm.size()) + " MPI ranks");
   train_batch_ = data.make_batch(config.batch_size);
   eval_batch_ = data.make_batch(config.eval_batch_size);
 }
@@ -103,12 +172,18 @@ void Trainer::open_metrics() {
     std::ofstream deck(config_.output_dir + "/deck.resolved");
     deck << config_.resolved_deck;
   }
-  train_csv_ = CsvWriter(config_.output_dir + "/train.csv",
-                         {"step", "loss", "accuracy", "lr", config_.model_kind == "gpt" ? "tokens_per_s" : "samples_per_s",
-                          "elapsed_s"});
-  std::vector<std::string> columns = {"step", "eval_loss", "eval_accuracy", "log10_bound", "bound", "max_activation"};
-  for (const auto& info : model_.params().infos()) columns.push_back("norm_" + info.name);
-  eval_csv_ = CsvWriter(config_.output_dir + "/eval.csv", columns);
+  const std::vector<std::string> train_columns = {
+      "step", "loss", "accuracy", "lr", config_.model_kind == "gpt" ? "tokens_per_s" : "samples_per_s", "elapsed_s"};
+  std::vector<std::string> eval_columns = {"step", "eval_loss", "eval_accuracy", "log10_bound", "bound", "max_activation"};
+  for (const auto& info : model_.params().infos()) eval_columns.push_back("norm_" + info.name);
+  // A resumed run keeps the rows of the run it continues, up to the checkpoint's step.
+  const std::string train_path = config_.output_dir + "/train.csv", eval_path = config_.output_dir + "/eval.csv";
+  const auto train_rows = rows_up_to(train_path, resumed_step_, train_columns.size());
+  const auto eval_rows = rows_up_to(eval_path, resumed_step_, eval_columns.size());
+  train_csv_ = CsvWriter(train_path, train_columns);
+  for (const auto& row : train_rows) train_csv_.write(row);
+  eval_csv_ = CsvWriter(eval_path, eval_columns);
+  for (const auto& row : eval_rows) eval_csv_.write(row);
 }
 
 double Trainer::step() {
@@ -126,9 +201,8 @@ double Trainer::step() {
   const auto grads = params.grads_slab();
   comm_.allreduce_mean(kernels::VectorView(grads.data(), grads.extent(0)));
   const double loss = comm_.allreduce_sum(local_loss) / comm_.size();
+  agree_on_health_and_stop(loss, kernels::frobenius_norm(grads));
   times_.seconds[3] += timer.lap();
-  LIP_REQUIRE(std::isfinite(loss), "training loss became " << loss << " at step " << step_
-                                                           << "; stopping (lower optim.lr or add a constraint)");
   const double factor = schedule_.factor(step_);
   optimizer_->step(params, factor, step_);
   times_.seconds[4] += timer.lap();
@@ -138,10 +212,87 @@ double Trainer::step() {
   return loss;
 }
 
+void Trainer::agree_on_health_and_stop(double loss, double grad_norm) {
+  const bool healthy = std::isfinite(loss) && std::isfinite(grad_norm);
+  std::vector<long> flags = {healthy ? 0 : 1, long(received_stop_signal())};
+  comm_.max(flags);
+  if (flags[1] != 0) stop_signal_ = int(flags[1]);
+  if (flags[0] == 0) return;
+  std::ostringstream msg;
+  msg << "step " << step_ + 1 << ": the training loss or the gradient is not finite on at least one rank (here: loss "
+      << loss << ", gradient norm " << grad_norm << "); stopped before the update, so no checkpoint holds these values"
+      << " (last checkpoint: " << (last_checkpoint_.empty() ? "none" : last_checkpoint_) << ")";
+  throw CollectiveError(msg.str(), "lower optim.lr, use a weight constraint (constraint.method), or resume from the "
+                                   "last checkpoint with --resume latest and changed settings");
+}
+
+std::vector<io::CheckpointSlab> Trainer::optimizer_state() const {
+  std::vector<io::CheckpointSlab> state;
+  if (optimizer_->first_moment().data()) state.push_back({"first_moment", optimizer_->first_moment()});
+  if (optimizer_->second_moment().data()) state.push_back({"second_moment", optimizer_->second_moment()});
+  return state;
+}
+
+void Trainer::resume(const std::string& spec) {
+  const auto state = optimizer_state();
+  std::string path, error, hint;
+  io::CheckpointMeta meta;
+  if (comm_.is_root()) {
+    try {
+      if (spec == "latest" || spec == "auto") {
+        path = latest_checkpoint(config_.output_dir);
+        LIP_REQUIRE(!path.empty() || spec == "auto",
+                    "--resume latest: " << config_.output_dir << "/latest does not exist (no checkpoint was written"
+                                        << " in run.output_dir yet); use --resume auto to start fresh when none exists");
+      } else {
+        path = spec;
+      }
+      if (!path.empty()) meta = io::read_checkpoint(path, model_.params(), state);
+    } catch (const Error& e) {
+      error = e.what(), hint = e.hint();
+    }
+  }
+  // Rank 0's verdict reaches every rank, so a refused checkpoint ends the job on all of them at once.
+  comm_.broadcast(error);
+  comm_.broadcast(hint);
+  if (!error.empty()) throw CollectiveError(error, hint);
+  comm_.broadcast(path);
+  if (path.empty()) {
+    if (comm_.is_root()) std::printf("resume: no checkpoint in %s yet; starting from step 0\n", config_.output_dir.c_str());
+    return;
+  }
+  comm_.broadcast(kernels::as_vector(model_.params().params_slab()));
+  for (const auto& s : state) comm_.broadcast(kernels::as_vector(s.slab));
+  long step = meta.step, epoch = long(meta.data_epoch), position = long(meta.data_position);
+  comm_.broadcast(step);
+  comm_.broadcast(epoch);
+  comm_.broadcast(position);
+  try {
+    data_.set_cursor(uint64_t(epoch), size_t(position));
+  } catch (const Error& e) {  // the same cursor and data on every rank
+    throw CollectiveError("checkpoint " + path + ": " + e.what());
+  }
+  step_ = resumed_step_ = step;
+  last_checkpoint_ = path;
+  if (!comm_.is_root()) return;
+  std::printf("resume: loaded %s (step %ld, data epoch %ld batch %ld, written by %s at %d rank(s))\n", path.c_str(),
+              step, epoch, position, meta.version.c_str(), meta.ranks);
+  const auto now = deck_values(config_.resolved_deck), then = deck_values(meta.deck);
+  for (const auto& [key, value] : now) {
+    const auto it = then.find(key);
+    if (it == then.end())
+      std::printf("resume: deck key %s = %s is new (not in the checkpoint's deck)\n", key.c_str(), value.c_str());
+    else if (it->second != value)
+      std::printf("resume: deck key %s changed: %s -> %s\n", key.c_str(), it->second.c_str(), value.c_str());
+  }
+  std::fflush(stdout);
+}
+
 void Trainer::project_all(double schedule_factor) {
   const auto& params = model_.params();
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
+    if (!info.projected) continue;  // e.g. NanoGPT's embedding, capped at lookup instead
     if (info.kind == ParamKind::embedding) {
       project_embedding(params.param(i));
       continue;
@@ -193,32 +344,44 @@ EvalResult Trainer::evaluate() {
 }
 
 void Trainer::save_checkpoint() {
-  if (!comm_.is_root()) return;
   namespace fs = std::filesystem;
+  // Never replace a good checkpoint with bad weights (the update itself can overflow).
+  const double norm = kernels::frobenius_norm(kernels::as_vector(model_.params().params_slab()));
+  if (comm_.any(!std::isfinite(norm)))
+    throw CollectiveError("step " + std::to_string(step_) + ": the parameters are not finite after the update (norm " +
+                              std::to_string(norm) + " here); no checkpoint written (last checkpoint: " +
+                              (last_checkpoint_.empty() ? std::string("none") : last_checkpoint_) + ")",
+                          "lower optim.lr or use a weight constraint (constraint.method)");
   char name[64];
   std::snprintf(name, sizeof name, "checkpoint_%08ld.h5", step_);
   const std::string path = config_.output_dir + "/" + name;
+  last_checkpoint_ = path;
+  if (!comm_.is_root()) return;
   io::CheckpointMeta meta;
   meta.step = step_;
+  meta.data_epoch = data_.epoch();
+  meta.data_position = data_.position();
+  meta.seed = config_.seed;
+  meta.data_seed = config_.data_seed;
+  meta.ranks = comm_.size();
   meta.deck = config_.resolved_deck;
   meta.version = LIP_VERSION_STRING;
-  io::write_checkpoint(path, model_.params(), {optimizer_->first_moment(), optimizer_->second_moment()},
-                       {"optimizer_first_moment", "optimizer_second_moment"}, meta);
-  {
-    const std::string latest = config_.output_dir + "/latest";
-    std::ofstream(latest + ".tmp") << name << "\n";
-    fs::rename(latest + ".tmp", latest);
-  }
-  std::vector<fs::path> existing;
+  io::write_checkpoint(path, model_.params(), optimizer_state(), meta);
+  // `latest` moves only after the checkpoint is complete on disk, old ones go only after that:
+  // a kill at any moment leaves `latest` naming a complete checkpoint.
+  write_small_file_atomically(config_.output_dir + "/latest", std::string(name) + "\n");
+  std::vector<fs::path> older;
   for (const auto& e : fs::directory_iterator(config_.output_dir)) {
     const auto f = e.path().filename().string();
-    if (f.rfind("checkpoint_", 0) == 0 && e.path().extension() == ".h5") existing.push_back(e.path());
+    if (f.rfind("checkpoint_", 0) != 0) continue;
+    if (e.path().extension() == ".tmp") {
+      fs::remove(e.path());  // left by a process killed while writing (rank 0 is the only writer)
+    } else if (e.path().extension() == ".h5" && f != name) {
+      older.push_back(e.path());
+    }
   }
-  std::sort(existing.begin(), existing.end());
-  while (existing.size() > size_t(config_.checkpoint_keep)) {
-    fs::remove(existing.front());
-    existing.erase(existing.begin());
-  }
+  std::sort(older.begin(), older.end());
+  for (size_t k = 0; k + size_t(config_.checkpoint_keep) < older.size() + 1; ++k) fs::remove(older[k]);
   std::printf("checkpoint: wrote %s\n", path.c_str());
   std::fflush(stdout);
 }
@@ -262,11 +425,28 @@ EvalResult Trainer::run() {
       last = evaluate();
       log_eval(last);
     }
-    if ((config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0) || step_ == config_.steps) {
+    // stop_signal_ was agreed on by all ranks in this step, so every rank stops here together.
+    const bool stop = stop_signal_ != 0 || step_ == stop_at_;
+    if ((config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0) || step_ == config_.steps || stop) {
       save_checkpoint();
       window_start = wall.elapsed();
       window_steps = 0;
     }
+    if (stop && step_ < config_.steps) {
+      if (comm_.is_root()) {
+        const std::string why = stop_signal_ != 0 ? "received " + signal_name(stop_signal_) : "reached --stop-at";
+        std::printf("stopped: %s; finished step %ld/%ld and wrote %s; continue with --resume latest\n", why.c_str(),
+                    step_, config_.steps, last_checkpoint_.c_str());
+        std::fflush(stdout);
+      }
+      return last;
+    }
+  }
+  if (step_ == resumed_step_) {  // resumed at or past run.steps: nothing to train, report the state
+    if (comm_.is_root())
+      std::printf("resume: the checkpoint is at step %ld, run.steps is %ld; nothing to train\n", step_, config_.steps);
+    last = evaluate();
+    log_eval(last);
   }
   if (comm_.is_root()) {
     std::printf("done: %ld steps in %s | final val loss %.4f | val acc %.4f | certified Lipschitz bound %s\n", step_,

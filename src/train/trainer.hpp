@@ -6,6 +6,15 @@
  * Rank 0 prints one progress line per logged step and writes train.csv / eval.csv / deck.resolved
  * into the run's output directory. Evaluations measure test loss/accuracy, per-tensor RMS→RMS
  * norms, the certified Lipschitz bound and the max activation entry.
+ *
+ * Preemption safety (docs/SLURM.md):
+ * - Checkpoints (io/checkpoint.hpp) hold everything the next step depends on: parameters,
+ *   optimizer slabs, step and data cursor (with the seeds in the deck they are the RNG state), so
+ *   resume() + run() continues bit for bit where a straight run would be.
+ * - After the gradient allreduce every rank contributes {loss or gradient non-finite, stop signal
+ *   received} to one small allreduce (max), so all ranks take the same decision in the same step:
+ *   non-finite → CollectiveError before the update (no checkpoint ever holds the bad values);
+ *   SIGTERM/SIGUSR1 → finish the step, write a checkpoint, return normally.
  */
 #include <array>
 #include <map>
@@ -13,6 +22,7 @@
 
 #include "constraint/projector.hpp"
 #include "core/comm.hpp"
+#include "io/checkpoint.hpp"
 #include "io/run_config.hpp"
 #include "model/model.hpp"
 #include "optim/optimizer.hpp"
@@ -40,7 +50,15 @@ class Trainer {
   Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& data);
   ~Trainer();
 
-  /// Train for config.steps steps, evaluating every eval_every steps and at the end.
+  /// Load the state saved in checkpoint `spec` (a path, `latest` = the checkpoint named by
+  /// <run.output_dir>/latest, or `auto` = latest when it exists, else start fresh). Rank 0 reads
+  /// and validates, then broadcasts; a refused checkpoint is a CollectiveError on every rank.
+  void resume(const std::string& spec);
+  /// Stop (checkpoint, return from run()) once `step` steps are completed, as if preempted.
+  void stop_at(long step) { stop_at_ = step; }
+
+  /// Train until config.steps steps are done (evaluating every eval_every steps and at the end)
+  /// or a stop signal / stop_at ends the run early after a checkpoint.
   EvalResult run();
   /// One optimizer step; returns the global mean training loss (before the update).
   double step();
@@ -50,12 +68,18 @@ class Trainer {
 
   long completed_steps() const { return step_; }
   const StepTimes& times() const { return times_; }
+  /// The stop signal (SIGTERM, SIGUSR1) that ended run() early on some rank, 0 if none.
+  int stop_signal() const { return stop_signal_; }
 
  private:
   void project_all(double schedule_factor);
+  /// Stop with a CollectiveError on every rank when any rank saw a non-finite loss or gradient;
+  /// also records whether any rank received a stop signal. One allreduce.
+  void agree_on_health_and_stop(double loss, double grad_norm);
   /// Rank 0 writes <output_dir>/checkpoint_<step>.h5 atomically, points `latest` at it and keeps
-  /// the newest checkpoint.keep files.
+  /// the newest checkpoint.keep files (never the one just written). Refuses non-finite weights.
   void save_checkpoint();
+  std::vector<io::CheckpointSlab> optimizer_state() const;
   void open_metrics();
   Batch local_slice(const Batch& global) const;
 
@@ -69,6 +93,10 @@ class Trainer {
   std::map<std::pair<size_t, size_t>, std::unique_ptr<ProjectionWorkspace>> workspaces_;
   Batch train_batch_, eval_batch_;
   long step_ = 0;
+  long resumed_step_ = -1;  ///< step of the checkpoint resume() loaded, -1 for a fresh run
+  long stop_at_ = -1;
+  int stop_signal_ = 0;
+  std::string last_checkpoint_;  ///< newest checkpoint written or loaded ("" when none)
   double last_accuracy_ = 0;
   StepTimes times_;
   CsvWriter train_csv_, eval_csv_;
