@@ -1,6 +1,7 @@
 // Gpt2Tokenizer: known ids of the real GPT-2 vocabulary, pre-tokenizer pieces, the BPE merge
 // rule on a toy vocabulary, exact round trips for arbitrary bytes, UTF-8 validation, and clear
-// errors for missing or malformed vocabulary files.
+// errors for missing or malformed vocabulary files. Then the rest of the GPT-2 token path
+// (io/token_shards): .bin shard and "lipschitz-tokens" file round trips and their checks.
 //
 // Expected ids and pieces were produced by the independent Python reference
 // regression/reference/gpt2_bpe.py (`--vocab-dir ../shared/data/gpt2 STRING...`, and `--pieces`);
@@ -17,6 +18,8 @@
 
 #include "core/error.hpp"
 #include "io/data_paths.hpp"
+#include "io/hdf5_file.hpp"
+#include "io/token_shards.hpp"
 #include "text/bpe_tokenizer.hpp"
 
 namespace fs = std::filesystem;
@@ -348,4 +351,54 @@ TEST(Gpt2Tokenizer, MalformedMerges) {
   Gpt2Tokenizer crlf(dir.path());
   EXPECT_EQ(crlf.merge_count(), 2u);
   EXPECT_EQ(crlf.encode("abc"), (Ids{256, 'c'}));
+}
+
+// ==== token shards and token files (io/token_shards) =========================================
+
+TEST(TokenShards, RoundTripAndHeaderChecks) {
+  TempDir dir;
+  const std::vector<uint16_t> a = {0, 1, 50256, 65535 % 50257, 7}, b = {}, c = {42, 43, 44};
+  lip::io::write_shard(dir.file("a.bin"), a);
+  lip::io::write_shard(dir.file("b.bin"), b);
+  lip::io::write_shard(dir.file("c.bin"), c);
+  EXPECT_EQ(fs::file_size(dir.file("a.bin")), 1024u + 2 * a.size());
+  EXPECT_EQ(lip::io::read_shard_header(dir.file("a.bin")).count, a.size());
+  const std::vector<uint16_t> all = lip::io::read_shards({dir.file("c.bin"), dir.file("b.bin"), dir.file("a.bin")}, 50257);
+  EXPECT_EQ(all, (std::vector<uint16_t>{42, 43, 44, 0, 1, 50256, 65535 % 50257, 7}));
+  EXPECT_HAS(error_of([&] { lip::io::read_shards({dir.file("c.bin")}, 43); }),
+             "c.bin': token 1 is 43, expected an id below the vocabulary size 43");
+  // a glob expands sorted by name; explicit files keep their order
+  EXPECT_EQ(lip::io::expand_shard_patterns({dir.file("c.bin"), dir.file("[ab].bin")}, "shards"),
+            (std::vector<std::string>{dir.file("c.bin"), dir.file("a.bin"), dir.file("b.bin")}));
+  // truncate a shard by one byte
+  fs::resize_file(dir.file("a.bin"), 1024 + 2 * a.size() - 1);
+  EXPECT_HAS(error_of([&] { lip::io::read_shard_header(dir.file("a.bin")); }),
+             "1033 bytes, expected 1024 + 2*5 = 1034 for the 5 tokens in its header (truncated?)");
+}
+
+TEST(TokenFile, RoundTripAndFormatCheck) {
+  TempDir dir;
+  lip::io::TokenFile file;
+  file.source = "unit test";
+  file.tokenizer = "gpt2";
+  file.vocab_size = 50257;
+  file.train = {15496, 995, 50256, 0};
+  file.val = {18435};
+  lip::io::write_token_file(dir.file("t.h5"), file);
+  const lip::io::TokenFile back = lip::io::read_token_file(dir.file("t.h5"));
+  EXPECT_EQ(back.train, file.train);
+  EXPECT_EQ(back.val, file.val);
+  EXPECT_EQ(back.vocab_size, 50257);
+  EXPECT_EQ(back.tokenizer, "gpt2");
+  EXPECT_EQ(back.source, "unit test");
+  file.val = {50257};
+  EXPECT_HAS(error_of([&] { lip::io::write_token_file(dir.file("bad.h5"), file); }),
+             "val token 0 is 50257, expected below vocab_size 50257");
+  {
+    lip::io::Hdf5File other = lip::io::Hdf5File::create(dir.file("other.h5"));
+    other.write_attr("/", "format", "lipschitz-char-tokens");
+    other.write_attr("/", "version", 1);
+  }
+  EXPECT_HAS(error_of([&] { lip::io::read_token_file(dir.file("other.h5")); }),
+             "format 'lipschitz-char-tokens', expected 'lipschitz-tokens'");
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPT-2 BPE: the C++ tokenizer (lip_prepare encode) against the independent Python reference
-# regression/reference/gpt2_bpe.py on 40 test strings (scripts, emoji, whitespace runs, trailing
+# regression/reference/gpt2_bpe.py on 41 test strings (scripts, emoji, whitespace runs, trailing
 # spaces and newlines, contractions, digits, punctuation runs, control characters, mixed). Both
 # the pre-tokenizer pieces and the ids must be identical; then the whole of tiny Shakespeare.
 #
