@@ -103,13 +103,13 @@ void check_tensor_table(const Hdf5File& f, const ParamStore& params) {
   LIP_REQUIRE(size_t(n) == params.num_tensors(), "checkpoint " << f.path() << " holds " << n
                                                                << " parameter tensors, the model has "
                                                                << params.num_tensors());
-  for (size_t i = 0; i < params.num_tensors(); ++i) {
-    const std::string name = dataset_name("params", params, i);
-    if (!f.has(name)) continue;  // reported with the shape check
-    const std::string stored = f.read_attr_string(name, "name");
-    LIP_REQUIRE(stored == params.info(i).name, "checkpoint " << f.path() << ": parameter " << i << " is '" << stored
-                                                             << "', the model expects '" << params.info(i).name << "'");
-  }
+  const auto stored = split_words(f.read_attr_string("/", "tensor_names"));
+  LIP_REQUIRE(stored.size() == size_t(n), "checkpoint " << f.path() << ": tensor_names lists " << stored.size()
+                                                        << " names for " << n << " tensors");
+  for (size_t i = 0; i < params.num_tensors(); ++i)
+    LIP_REQUIRE(stored[i] == params.info(i).name, "checkpoint " << f.path() << ": parameter " << i << " is '"
+                                                                << stored[i] << "', the model expects '"
+                                                                << params.info(i).name << "'");
 }
 
 }  // namespace
@@ -132,6 +132,9 @@ void write_checkpoint(const std::string& path, const ParamStore& params, const s
     f.write_attr("/", "code_version", meta.version);
     f.write_attr("/", "real", real_dtype());
     f.write_attr("/", "num_tensors", int64_t(params.num_tensors()));
+    std::string names;
+    for (const auto& info : params.infos()) names += (names.empty() ? "" : "\n") + info.name;
+    f.write_attr("/", "tensor_names", names);
     f.create_group("params");
     for (size_t i = 0; i < params.num_tensors(); ++i) {
       const auto& info = params.info(i);

@@ -9,6 +9,11 @@
 
 namespace lip {
 
+void DataSource::set_cursor(uint64_t epoch, size_t position) {
+  LIP_REQUIRE(epoch == 0 && position == 0, "data source " << describe() << " keeps no data cursor; cannot resume at epoch "
+                                                          << epoch << ", batch " << position);
+}
+
 ImageDataSource::ImageDataSource(const std::string& path, size_t batch_size, size_t eval_batch_size, uint64_t seed,
                                  bool shuffle)
     : train_(io::load_image_dataset(path, "train")), test_(io::load_image_dataset(path, "test")) {

@@ -23,11 +23,12 @@ class DataSource {
   virtual size_t num_classes() const = 0;
   virtual std::string describe() const = 0;
   /// Training cursor: the next training batch is batch `position()` of epoch `epoch()`. With the
-  /// data seed it determines every later batch, so it is all a checkpoint needs to resume.
-  virtual uint64_t epoch() const = 0;
-  virtual size_t position() const = 0;
-  /// Restore a cursor saved from epoch()/position().
-  virtual void set_cursor(uint64_t epoch, size_t position) = 0;
+  /// data seed it determines every later batch, so it is all a checkpoint needs to resume. The
+  /// defaults describe a source without a cursor (e.g. a benchmark's synthetic batches).
+  virtual uint64_t epoch() const { return 0; }
+  virtual size_t position() const { return 0; }
+  /// Restore a cursor saved from epoch()/position(); the default accepts only (0, 0).
+  virtual void set_cursor(uint64_t epoch, size_t position);
 };
 
 /// Image classification from an HDF5 file of lip_prepare (MNIST, CIFAR-10).

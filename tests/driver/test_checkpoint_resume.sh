@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Bitwise resume (docs/FORMATS.md, Checkpoints): 2N straight steps versus N steps, stop
 # (--stop-at), `--resume latest`, N more steps must give bit-identical parameters and optimizer
-# state, at 1 and at 2 MPI ranks, for Muon + soft cap and for AdamW. Then the refusals at the
+# state: an MLP with Muon + soft cap at 1 and 2 MPI ranks and with AdamW at 1 rank, and a tiny GPT at
+# 1 rank (token cursor; Muon + AdamW embedding). Then the refusals at the
 # driver level: a deck whose model differs, `--resume latest` without a checkpoint, a truncated and
-# a byte-flipped checkpoint; and `--resume auto` starting fresh.
+# a byte-flipped checkpoint; `--resume auto` starting fresh; scripts/plot_singular_values.py on the result.
 set -u
 build="${LIP_BUILD_DIR:?}"
+: "${LIP_SOURCE_DIR:?}"
 py=/usr/bin/python3
 mpiexec="${MPIEXEC:-mpiexec}"
 $py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
@@ -76,33 +78,73 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-for np in 1 2; do
-  for opt in muon adamw; do
-    case="$opt at $np rank(s)"
-    straight="$tmp/${opt}_np${np}_straight" split="$tmp/${opt}_np${np}_split"
-    run "$np" "$tmp/straight.log" "$tmp/$opt.in" --set run.output_dir="$straight" ||
-      { echo "FAIL $case: straight run"; cat "$tmp/straight.log"; fail=1; continue; }
-    run "$np" "$tmp/stop.log" "$tmp/$opt.in" --set run.output_dir="$split" --stop-at 3 ||
-      { echo "FAIL $case: run stopped at 3"; cat "$tmp/stop.log"; fail=1; continue; }
-    grep -q "stopped: reached --stop-at; finished step 3/8" "$tmp/stop.log" ||
-      { echo "FAIL $case: no stop message"; cat "$tmp/stop.log"; fail=1; }
-    run "$np" "$tmp/resume.log" "$tmp/$opt.in" --set run.output_dir="$split" --resume latest ||
-      { echo "FAIL $case: resume"; cat "$tmp/resume.log"; fail=1; continue; }
-    grep -q "resume: loaded $split/checkpoint_00000003.h5 (step 3, data epoch 0 batch 3" "$tmp/resume.log" ||
-      { echo "FAIL $case: no resume line"; cat "$tmp/resume.log"; fail=1; }
-    if msg="$(same_state "$straight/checkpoint_00000008.h5" "$split/checkpoint_00000008.h5")" &&
-       msg4="$(same_state "$straight/checkpoint_00000004.h5" "$split/checkpoint_00000004.h5")"; then
-      echo "ok   bitwise resume, $case (8 straight vs 3 + stop + resume + 5): $msg"
-    else
-      echo "FAIL bitwise resume, $case: step 8: $msg; step 4: ${msg4:-}"; fail=1
-    fi
-    # The resumed run's metrics continue the stopped run's: the same loss column as the straight run.
-    if ! cmp -s <(cut -d, -f1-3 "$straight/train.csv") <(cut -d, -f1-3 "$split/train.csv"); then
-      echo "FAIL $case: train.csv (step, loss, accuracy) differs from the straight run"
-      diff <(cut -d, -f1-3 "$straight/train.csv") <(cut -d, -f1-3 "$split/train.csv"); fail=1
-    fi
-  done
+for config in "1 muon" "1 adamw" "2 muon"; do
+  read -r np opt <<<"$config"
+  case="$opt at $np rank(s)"
+  straight="$tmp/${opt}_np${np}_straight" split="$tmp/${opt}_np${np}_split"
+  run "$np" "$tmp/straight.log" "$tmp/$opt.in" --set run.output_dir="$straight" ||
+    { echo "FAIL $case: straight run"; cat "$tmp/straight.log"; fail=1; continue; }
+  run "$np" "$tmp/stop.log" "$tmp/$opt.in" --set run.output_dir="$split" --stop-at 3 ||
+    { echo "FAIL $case: run stopped at 3"; cat "$tmp/stop.log"; fail=1; continue; }
+  grep -q "stopped: reached --stop-at; finished step 3/8" "$tmp/stop.log" ||
+    { echo "FAIL $case: no stop message"; cat "$tmp/stop.log"; fail=1; }
+  run "$np" "$tmp/resume.log" "$tmp/$opt.in" --set run.output_dir="$split" --resume latest ||
+    { echo "FAIL $case: resume"; cat "$tmp/resume.log"; fail=1; continue; }
+  grep -q "resume: loaded $split/checkpoint_00000003.h5 (step 3, data epoch 0 batch 3" "$tmp/resume.log" ||
+    { echo "FAIL $case: no resume line"; cat "$tmp/resume.log"; fail=1; }
+  msg="" msg4=""
+  if msg="$(same_state "$straight/checkpoint_00000008.h5" "$split/checkpoint_00000008.h5")" &&
+     msg4="$(same_state "$straight/checkpoint_00000004.h5" "$split/checkpoint_00000004.h5")"; then
+    echo "ok   bitwise resume, $case (8 straight vs 3 + stop + resume + 5): $msg"
+  else
+    echo "FAIL bitwise resume, $case: step 8: $msg; step 4: ${msg4:-}"; fail=1
+  fi
+  # The resumed run's metrics continue the stopped run's: the same loss column as the straight run.
+  if ! cmp -s <(cut -d, -f1-3 "$straight/train.csv") <(cut -d, -f1-3 "$split/train.csv"); then
+    echo "FAIL $case: train.csv (step, loss, accuracy) differs from the straight run"
+    diff <(cut -d, -f1-3 "$straight/train.csv") <(cut -d, -f1-3 "$split/train.csv"); fail=1
+  fi
 done
+
+# ---- the transformer: token cursor, Muon for matrices and AdamW for the embedding (1 rank) ----
+$py - "$tmp/chars.h5" <<'PY'
+import sys, h5py, numpy as np
+vocab = "abcdefgh\n "
+ids = np.random.default_rng(0).integers(0, len(vocab), 1200).astype(np.uint16)
+with h5py.File(sys.argv[1], "w") as f:
+    f.attrs["format"], f.attrs["version"], f.attrs["source"] = "lipschitz-char-tokens", np.int64(1), "synthetic"
+    f.attrs["vocabulary"], f.attrs["vocab_size"] = vocab, np.int64(len(vocab))
+    for split, part in (("train", ids[:1000]), ("val", ids[1000:])):
+        g = f.create_group(split)
+        g["tokens"] = part
+        g.attrs["count"] = np.int64(len(part))
+PY
+cat > "$tmp/gpt.in" <<DECK
+run.steps           6
+run.eval_every      3
+data.dataset        shakespeare
+data.file           $tmp/chars.h5
+data.batch_size     4
+data.eval_batches   1
+model.kind          gpt
+model.width         16
+model.depth         2
+model.heads         2
+model.seq_len       16
+optim.kind          muon
+optim.lr            0.05
+optim.embed.kind    adamw
+optim.embed.lr      0.01
+constraint.method   soft_cap
+DECK
+if run 1 "$tmp/g1.log" "$tmp/gpt.in" --set run.output_dir="$tmp/gpt_straight" &&
+   run 1 "$tmp/g2.log" "$tmp/gpt.in" --set run.output_dir="$tmp/gpt_split" --stop-at 2 &&
+   run 1 "$tmp/g3.log" "$tmp/gpt.in" --set run.output_dir="$tmp/gpt_split" --resume latest &&
+   msg="$(same_state "$tmp/gpt_straight/checkpoint_00000006.h5" "$tmp/gpt_split/checkpoint_00000006.h5")"; then
+  echo "ok   bitwise resume, gpt at 1 rank (6 straight vs 2 + stop + resume + 4): $msg"
+else
+  echo "FAIL bitwise resume, gpt: ${msg:-a run failed}"; cat "$tmp/g1.log" "$tmp/g2.log" "$tmp/g3.log"; fail=1
+fi
 
 # ---- refusals ------------------------------------------------------------------------------
 ck="$tmp/muon_np1_straight/checkpoint_00000004.h5"
@@ -147,4 +189,14 @@ expect "byte-flipped checkpoint" "flipped.h5.*Fletcher" "$tmp/muon.in" --set run
   grep -q "resume: no checkpoint in $tmp/fresh yet; starting from step 0" "$tmp/auto.log" &&
   [ -f "$tmp/fresh/checkpoint_00000002.h5" ] && echo "ok   --resume auto without a checkpoint starts fresh" ||
   { echo "FAIL --resume auto"; cat "$tmp/auto.log"; fail=1; }
+
+# scripts/plot_singular_values.py reads a checkpoint (a run directory: its `latest`) with h5py.
+if $py -c 'import matplotlib' 2>/dev/null; then
+  if line="$($py "$LIP_SOURCE_DIR/scripts/plot_singular_values.py" "$tmp/muon_np1_split" --tensor mlp_0 --out "$tmp/sv.png" 2>&1)" &&
+     [ -s "$tmp/sv.png" ]; then
+    echo "ok   plot_singular_values.py: $line"
+  else
+    echo "FAIL plot_singular_values.py: $line"; fail=1
+  fi
+fi
 exit $fail

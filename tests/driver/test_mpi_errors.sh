@@ -67,7 +67,7 @@ printf 'optim.lrr 0.1\n' | cat "$tmp/deck.in" - >"$tmp/typo.in"
 case_ "deck error at 2 ranks" "^rank 0: error: .*typo.in:[0-9]+: unknown key 'optim.lrr'" 1 \
   "$mpiexec" -n 2 --oversubscribe "$build/lip_driver" "$tmp/typo.in"
 case_ "batch not divisible by 3 ranks" "^rank 0: error: data.batch_size 16 is not divisible by the 3 MPI ranks" 1 \
-  "$mpiexec" -n 3 --oversubscribe "$build/lip_driver" "$tmp/deck.in"
+  "$mpiexec" -n 3 --oversubscribe -x LIP_DATA_DIR="$tmp/good" "$build/lip_driver" "$tmp/deck.in"
 case_ "corrupt data on rank 1 only" "^rank 1: error: .*bad/$name" "" \
   "$mpiexec" --oversubscribe -n 1 -x LIP_DATA_DIR="$tmp/good" "$build/lip_driver" "$tmp/deck.in" \
   : -n 1 -x LIP_DATA_DIR="$tmp/bad" "$build/lip_driver" "$tmp/deck.in"

@@ -51,6 +51,7 @@ class ReferenceFile {
   const std::string& name() const { return name_; }
   const io::Hdf5File& h5() const { return h5_; }
   bool has(const std::string& ds) const { return h5_.has(ds); }
+  std::vector<size_t> dims(const std::string& ds) const { return h5_.dims(ds); }
 
   std::vector<double> values(const std::string& ds, std::vector<size_t>* shape = nullptr) const {
     const auto dims = h5_.dims(ds);

@@ -1,0 +1,189 @@
+#pragma once
+// Regression (issue 6, docs/REGRESSION.md): the transformer against the independent PyTorch
+// reference. gpt_tiny.h5 — target norms, logits, loss, every gradient, one Muon step followed by
+// each constraint method, certified bounds, a 20-step soft-cap trajectory, and a forward/gradient
+// variant (reference rotary layout, rmsnorm, softmax_scale 2, final_scale 1.5, residual_scale 0.5).
+// gpt_shakespeare.h5 — one step at the Shakespeare widths. Stages run in pipeline order; a failure
+// names the first diverging stage.
+// Included by test_regression_gpt.cpp (Real = float) and test_regression_gpt_double.cpp (Real = double);
+// the tolerance of every dataset is picked by sizeof(Real).
+#include <gtest/gtest.h>
+
+#include "model/gpt.hpp"
+#include "support/regression_pipeline.hpp"
+
+namespace k = lip::kernels;
+using lip::test::Item;
+using lip::test::ReferenceFile;
+using lip::test::StageRunner;
+
+namespace {
+
+lip::GptConfig gpt_config(const ReferenceFile& ref, const std::string& group) {
+  lip::GptConfig c;
+  c.vocab_size = size_t(ref.attr_int(group, "vocab_size"));
+  c.seq_len = size_t(ref.attr_int(group, "seq_len"));
+  c.width = size_t(ref.attr_int(group, "width"));
+  c.mlp_hidden = size_t(ref.attr_int(group, "mlp_hidden"));
+  c.num_heads = int(ref.attr_int(group, "num_heads"));
+  c.num_blocks = int(ref.attr_int(group, "num_blocks"));
+  c.softmax_scale = ref.attr(group, "softmax_scale");
+  c.residual_scale = ref.attr(group, "residual_scale");
+  c.final_scale = ref.attr(group, "final_scale");
+  c.blocks_mass = ref.attr(group, "blocks_mass");
+  const std::string rope = ref.attr_string(group, "rope");
+  c.rope = rope == "reference" ? k::RopeVariant::reference : k::RopeVariant::textbook;
+  c.norm = ref.attr_string(group, "norm");
+  c.gelu = k::GeluForm::tanh;
+  c.mul = lip::MulSensitivity::scalar;
+  c.zero_init = false;  // the initial parameters come from the reference file
+  c.batch_sizes = {size_t(ref.attr_int("config", "batch"))};
+  return c;
+}
+
+//! inputs/tokens and inputs/targets: [num_batches, B, T] (or [B, T] for one batch).
+std::vector<lip::Batch> token_batches(const ReferenceFile& ref) {
+  const auto shape = ref.dims("inputs/targets");
+  const auto toks = ref.ints("inputs/tokens");
+  const auto tgts = ref.ints("inputs/targets");
+  const size_t nb = shape.size() == 3 ? shape[0] : 1, B = shape[shape.size() - 2], T = shape.back();
+  std::vector<lip::Batch> out;
+  for (size_t b = 0; b < nb; ++b) {
+    lip::Batch batch;
+    batch.size = B;
+    batch.tokens = k::IndexTensor2("regression::tokens", B, T);
+    batch.targets = k::IndexTensor1("regression::targets", B * T);
+    auto ht = Kokkos::create_mirror_view(batch.tokens);
+    auto hy = Kokkos::create_mirror_view(batch.targets);
+    for (size_t i = 0; i < B; ++i)
+      for (size_t t = 0; t < T; ++t) {
+        ht(i, t) = toks[(b * B + i) * T + t];
+        hy(i * T + t) = tgts[(b * B + i) * T + t];
+      }
+    Kokkos::deep_copy(batch.tokens, ht);
+    Kokkos::deep_copy(batch.targets, hy);
+    out.push_back(batch);
+  }
+  return out;
+}
+
+//! The reference-code bound of ALGORITHMS §7.2 (a₀ = 1, α = 1/(2L), tracker order).
+double reference_code_bound(const lip::GptConfig& c, const std::vector<double>& norms) {
+  lip::GptBoundInput in;
+  in.embed = norms.front();
+  in.head = norms.back();
+  for (int p = 0; p < c.num_blocks; ++p) {
+    const size_t b = 1 + size_t(p) * 6;  // parameter order v, q, k, w, mlp_in, mlp_out
+    in.blocks.push_back({norms[b + 1], norms[b + 2], norms[b + 0], norms[b + 3], norms[b + 4], norms[b + 5]});
+  }
+  in.softmax_scale = c.softmax_scale;
+  in.residual_scale = c.residual_scale;
+  in.final_scale = c.final_scale;
+  in.formula = lip::BoundFormula::reference_code;
+  in.tracker_order = true;
+  return lip::gpt_lipschitz_bound(in).value();
+}
+
+}  // namespace
+
+TEST(RegressionGpt, TinyMatchesReferenceStageByStage) {
+  ReferenceFile ref("gpt_tiny.h5");
+  StageRunner st(ref);
+  const auto cfg = gpt_config(ref, "config");
+  lip::Gpt gpt(cfg);
+  const auto& P = gpt.params();
+  const auto batches = token_batches(ref);
+
+  ASSERT_TRUE(st.stage("target_norms", {{"target_norms", lip::test::target_norms(P)}}));
+  lip::test::load_parameters(ref, P, "init");
+  P.zero_grad();
+  const double loss = gpt.forward(batches[0]);
+  ASSERT_TRUE(st.stage("forward", {{"forward/logits", lip::test::host_values(gpt.logits())}, {"forward/loss", {loss}}}));
+  gpt.backward();
+  ASSERT_TRUE(st.stage("backward.gradients", lip::test::tensor_items(P, "grad", true)));
+
+  lip::test::step1_stages(ref, st, gpt, batches[0]);
+  if (HasFatalFailure()) return;
+
+  const auto norms = lip::test::exact_norms(P);
+  ASSERT_TRUE(st.stage("bound.norms (after step1.soft_cap)", {{"bound/norms", norms}}));
+  ASSERT_TRUE(st.stage("bound.value", {{"bound/value", {gpt.certified_bound(norms).value()}},
+                                       {"bound/value_reference_code", {reference_code_bound(cfg, norms)}}}));
+
+  lip::test::trajectory_stages(ref, st, gpt, batches);
+}
+
+TEST(RegressionGpt, TinyVariantReferenceRopeRmsnormScales) {
+  ReferenceFile ref("gpt_tiny.h5");
+  StageRunner st(ref);
+  lip::Gpt gpt(gpt_config(ref, "variant"));
+  const auto& P = gpt.params();
+  const auto batches = token_batches(ref);
+  ASSERT_TRUE(st.stage("variant.target_norms", {{"variant/target_norms", lip::test::target_norms(P)}}));
+  lip::test::load_parameters(ref, P, "init");
+  P.zero_grad();
+  const double loss = gpt.forward(batches[0]);
+  ASSERT_TRUE(st.stage("variant.forward", {{"variant/forward/logits", lip::test::host_values(gpt.logits())},
+                                           {"variant/forward/loss", {loss}}}));
+  gpt.backward();
+  ASSERT_TRUE(st.stage("variant.backward.gradients", lip::test::tensor_items(P, "variant/grad", true)));
+}
+
+TEST(RegressionGpt, ShakespeareWidthsOneStep) {
+  ReferenceFile ref("gpt_shakespeare.h5");
+  StageRunner st(ref);
+  const auto cfg = gpt_config(ref, "config");
+  lip::Gpt gpt(cfg);
+  const auto& P = gpt.params();
+  const auto batches = token_batches(ref);
+
+  // Parameters from the shared splitmix64 recipe (too large to store).
+  for (size_t i = 0; i < P.num_tensors(); ++i) {
+    const auto& info = P.info(i);
+    const auto seed = uint64_t(ref.attr_int("init_recipe", info.name + ".seed"));
+    const double scale = ref.attr("init_recipe", info.name + ".scale");
+    lip::test::set_values(P.param(i), lip::test::splitmix64_matrix(seed, info.rows, info.cols, scale), info.name);
+  }
+  auto spot = [&](size_t i) {
+    const auto v = lip::test::host_values(P.param(i));
+    std::vector<double> s;
+    for (size_t r = 0; r < 2; ++r)
+      for (size_t c = 0; c < 8; ++c) s.push_back(v[r * P.info(i).cols + c]);
+    return s;
+  };
+  ASSERT_TRUE(st.stage("init_recipe", {{"init_spot/embed", spot(0)}, {"init_spot/out", spot(P.num_tensors() - 1)}}));
+  ASSERT_TRUE(st.stage("target_norms", {{"target_norms", lip::test::target_norms(P)}}));
+
+  P.zero_grad();
+  const double loss = gpt.forward(batches[0]);
+  ASSERT_TRUE(st.stage("forward", {{"forward/logits", lip::test::host_values(gpt.logits())}, {"forward/loss", {loss}}}));
+  gpt.backward();
+  std::vector<Item> grads;
+  for (size_t i = 0; i < P.num_tensors(); ++i) {
+    const auto& info = P.info(i);
+    const std::string ds = "grad_summary/" + info.name;
+    const auto g = lip::test::host_values(P.grad(i));
+    grads.push_back({ds, lip::test::tensor_summary(g, info.rows, info.cols, uint64_t(ref.attr_int(ds, "probe_seed")))});
+    if (ref.has("grad/" + info.name)) grads.push_back({"grad/" + info.name, g});
+  }
+  ASSERT_TRUE(st.stage("backward.gradients (summaries + embed, out, v2)", grads));
+
+  lip::Optimizer opt(P, lip::test::regression_muon_groups(ref));
+  const double factor = lip::test::regression_schedule(ref).factor(0);
+  opt.step(P, factor, 0);
+  lip::test::Projector projector;
+  projector.apply(P, opt, lip::test::regression_projection(ref, "soft_cap"), factor, 12345);
+  std::vector<Item> after;
+  for (size_t i = 0; i < P.num_tensors(); ++i) {
+    const auto& info = P.info(i);
+    const std::string ds = "step1/soft_cap_summary/" + info.name;
+    after.push_back({ds, lip::test::tensor_summary(lip::test::host_values(P.param(i)), info.rows, info.cols,
+                                                   uint64_t(ref.attr_int(ds, "probe_seed")))});
+  }
+  after.push_back({"step1/soft_cap/out", lip::test::host_values(P.param(P.num_tensors() - 1))});
+  ASSERT_TRUE(st.stage("step1.soft_cap (summaries + out)", after));
+
+  const auto norms = lip::test::exact_norms(P);
+  ASSERT_TRUE(st.stage("bound.norms", {{"bound/norms", norms}}));
+  ASSERT_TRUE(st.stage("bound.value", {{"bound/value", {gpt.certified_bound(norms).value()}}}));
+}
