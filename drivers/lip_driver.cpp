@@ -12,50 +12,31 @@
 #include "core/error.hpp"
 #include "io/run_config.hpp"
 #include "model/gpt.hpp"
+#include "model/factory.hpp"
 #include "model/mlp.hpp"
 #include "train/data_source.hpp"
 #include "train/trainer.hpp"
 
 namespace {
 
-std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, int ranks) {
-  const size_t local_train = c.batch_size / size_t(ranks), local_eval = c.eval_batch_size / size_t(ranks);
+// Per-rank forward sizes: each rank's share of the global batch, in micro-batches of data.micro_batch.
+size_t forward_rows(const lip::RunConfig& c, size_t global_rows, int ranks) {
+  const size_t local = global_rows / size_t(ranks);
+  return c.micro_batch > 0 && c.micro_batch < local ? c.micro_batch : local;
+}
+
+std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, const lip::Comm& comm) {
+  const size_t train_rows = forward_rows(c, c.batch_size, comm.size());
+  const size_t eval_rows = forward_rows(c, c.eval_batch_size, comm.size());
   if (c.model_kind == "gpt") {
-    lip::GptConfig g;
-    g.vocab_size = data.num_classes();
-    g.seq_len = c.seq_len;
-    g.width = c.width;
-    g.mlp_hidden = c.mlp_hidden;
-    g.num_heads = c.heads;
-    g.num_blocks = c.depth;
-    g.softmax_scale = c.softmax_scale;
-    g.residual_scale = c.residual_scale;
-    g.final_scale = c.final_scale;
-    g.blocks_mass = c.blocks_mass;
-    g.mul = lip::parse_mul_sensitivity(c.mul_sensitivity);
-    g.gelu = c.gelu == "erf" ? lip::kernels::GeluForm::erf : lip::kernels::GeluForm::tanh;
-    g.rope = c.rope == "reference"  ? lip::kernels::RopeVariant::reference
-             : c.rope == "nanogpt" ? lip::kernels::RopeVariant::nanogpt
-                                   : lip::kernels::RopeVariant::textbook;
-    g.rope_base = c.rope_base;
-    g.norm = c.norm;
-    g.zero_init = c.zero_init;
-    g.embedding_backward = c.embedding_backward == "atomic" ? lip::kernels::EmbeddingBackwardMode::atomic
-                                                            : lip::kernels::EmbeddingBackwardMode::deterministic;
-    g.bound_formula = c.bound_formula == "reference_code" ? lip::BoundFormula::reference_code : lip::BoundFormula::paper;
-    g.batch_sizes = {local_train, local_eval};
+    const auto g = lip::make_gpt_config(c, data.num_classes(), {train_rows, eval_rows});
+    const auto memory = lip::estimate_gpt_memory(g);
+    if (comm.is_root()) std::printf("memory: %s\n", memory.describe().c_str());
+    lip::require_memory(memory.total_bytes, "this deck");
     return std::make_unique<lip::Gpt>(g);
   }
-  const size_t local_rows = std::max(local_train, local_eval);
-  lip::MlpConfig m;
-  m.input_dim = data.input_features();
-  m.output_dim = data.num_classes();
-  m.width = c.width;
-  m.num_layers = c.depth;
-  m.final_scale = c.final_scale;
-  m.zero_init_layer = c.zero_init_layer;
-  m.max_batch = local_rows;
-  return std::make_unique<lip::Mlp>(m);
+  return std::make_unique<lip::Mlp>(
+      lip::make_mlp_config(c, data.input_features(), data.num_classes(), std::max(train_rows, eval_rows)));
 }
 
 int run(int argc, char** argv, lip::Comm& comm) {
@@ -97,7 +78,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
     std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
   }
   auto data = lip::make_data_source(config);
-  auto model = build_model(config, *data, comm.size());
+  auto model = build_model(config, *data, comm);
   model->initialize(config.seed);
   if (comm.is_root()) {
     std::printf("data: %s\nmodel: %s with %zu parameters in %zu tensors\n", data->describe().c_str(),

@@ -26,6 +26,12 @@ io::DeckSchema deck_schema() {
   s.add_int("data.batch_size", DeckDefault::required(), "Global training batch (examples per step)",
             DeckRange::at_least(1));
   s.add_int("data.eval_batch_size", 0, "Evaluation batch size (0: data.batch_size)", DeckRange::at_least(0));
+  s.add_int("data.micro_batch", 0,
+            "Examples per forward pass on each rank; the rank's share of data.batch_size is accumulated in micro-batches "
+            "of this size (0: one pass)", DeckRange::at_least(0));
+  s.add_int("data.eval_tokens", 0,
+            "Token models: validation budget in tokens; sets data.eval_batches = eval_tokens / (eval_batch_size x seq_len) "
+            "(0: use data.eval_batches)", DeckRange::at_least(0));
   s.add_int("data.eval_batches", 20, "Number of fixed-order test batches per evaluation", DeckRange::at_least(1));
   s.add_bool("data.shuffle", true, "Reshuffle the training set every epoch (counter-based RNG)");
   s.add_int("data.seed", 0, "Seed of the data order (fixed at 0 in the reference, independent of run.seed)",
@@ -140,6 +146,8 @@ RunConfig make_run_config(const io::InputDeck& d) {
   if (c.eval_batch_size == 0) c.eval_batch_size = c.batch_size;
   c.eval_batches = size_t(d.get_int("data.eval_batches"));
   c.shuffle = d.get_bool("data.shuffle");
+  c.micro_batch = size_t(d.get_int("data.micro_batch"));
+  c.eval_tokens = size_t(d.get_int("data.eval_tokens"));
   c.data_seed = uint64_t(d.get_int("data.seed"));
   c.model_kind = d.get_string("model.kind");
   c.width = size_t(d.get_int("model.width"));
@@ -184,6 +192,13 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.momentum_warmup_start = d.get_double("optim.momentum_warmup_start");
   c.momentum_warmup_steps = long(d.get_int("optim.momentum_warmup_steps"));
   const bool token_data = c.dataset == "shakespeare" || c.dataset == "tokens";
+  if (c.eval_tokens > 0) {
+    const size_t per_batch = c.eval_batch_size * c.seq_len;
+    LIP_REQUIRE(token_data && c.eval_tokens % per_batch == 0,
+                deck_name(d) << ": data.eval_tokens " << c.eval_tokens << " must be a multiple of data.eval_batch_size x "
+                             << "model.seq_len = " << per_batch << " (token datasets only)");
+    c.eval_batches = c.eval_tokens / per_batch;
+  }
   LIP_REQUIRE(c.model_kind != "gpt" || token_data,
               deck_name(d) << ": model.kind gpt needs a token dataset (data.dataset shakespeare or tokens), got " << c.dataset);
   LIP_REQUIRE(c.model_kind != "mlp" || !token_data, deck_name(d) << ": data.dataset " << c.dataset << " needs model.kind gpt");

@@ -32,6 +32,8 @@ struct RunConfig {
   // data
   std::string dataset, data_file, data_dir;
   size_t batch_size = 0, eval_batch_size = 0, eval_batches = 0;
+  size_t micro_batch = 0;   ///< examples per forward pass on each rank (0: the whole local batch)
+  size_t eval_tokens = 0;
   bool shuffle = true;
   uint64_t data_seed = 0;
   // model

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "io/checkpoint.hpp"
+#include "kernels/elementwise.hpp"
 #include "kernels/reductions.hpp"
 #include "kernels/spectral.hpp"
 #include "train/timer.hpp"
@@ -141,6 +142,11 @@ Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& 
   if (config.eval_batch_size % size_t(comm.size()) != 0)
     throw CollectiveError("data.eval_batch_size " + std::to_string(config.eval_batch_size) +
                           " is not divisible by the " + std::to_string(comm.size()) + " MPI ranks");
+  for (size_t global : {config.batch_size, config.eval_batch_size}) {
+    const size_t local = global / size_t(comm.size());
+    LIP_REQUIRE(local % micro_rows(local) == 0, "data.micro_batch " << config.micro_batch << " does not divide the "
+                                                                    << local << " examples each rank gets per step");
+  }
   train_batch_ = data.make_batch(config.batch_size);
   eval_batch_ = data.make_batch(config.eval_batch_size);
 }
@@ -186,6 +192,26 @@ void Trainer::open_metrics() {
   for (const auto& row : eval_rows) eval_csv_.write(row);
 }
 
+Batch Trainer::rows_of(const Batch& batch, size_t first, size_t rows) {
+  Batch part;
+  part.size = rows;
+  if (batch.inputs.data()) {
+    const size_t f = batch.inputs.extent(1);
+    part.inputs = kernels::Tensor2(batch.inputs.data() + first * f, rows, f);
+  }
+  if (batch.tokens.data()) {
+    const size_t t = batch.tokens.extent(1);
+    part.tokens = kernels::IndexTensor2(batch.tokens.data() + first * t, rows, t);
+  }
+  const size_t per = batch.targets.extent(0) / batch.size;
+  part.targets = kernels::IndexTensor1(batch.targets.data() + first * per, rows * per);
+  return part;
+}
+
+size_t Trainer::micro_rows(size_t local_rows) const {
+  return config_.micro_batch > 0 && config_.micro_batch < local_rows ? config_.micro_batch : local_rows;
+}
+
 double Trainer::step() {
   const auto& params = model_.params();
   Timer timer;
@@ -193,12 +219,21 @@ double Trainer::step() {
   const Batch local = local_slice(train_batch_);
   times_.seconds[0] += timer.lap();
   params.zero_grad();
-  const double local_loss = model_.forward(local);
-  last_accuracy_ = comm_.allreduce_sum(double(model_.correct())) / double(model_.predictions() * size_t(comm_.size()));
-  times_.seconds[1] += timer.lap();
-  model_.backward();
-  times_.seconds[2] += timer.lap();
+  // Gradient accumulation: every backward adds into the gradient slab; the mean over the
+  // micro-batches is the mean over the rank's examples because the micro-batches are equal.
+  const size_t micro = micro_rows(local.size), passes = local.size / micro;
+  double local_loss = 0, correct = 0, predictions = 0;
+  for (size_t j = 0; j < passes; ++j) {
+    local_loss += model_.forward(rows_of(local, j * micro, micro)) / double(passes);
+    correct += double(model_.correct());
+    predictions += double(model_.predictions());
+    times_.seconds[1] += timer.lap();
+    model_.backward();
+    times_.seconds[2] += timer.lap();
+  }
+  last_accuracy_ = comm_.allreduce_sum(correct) / comm_.allreduce_sum(predictions);
   const auto grads = params.grads_slab();
+  if (passes > 1) kernels::scale("kernels::accumulation_mean", grads, kernels::Real(1.0 / double(passes)));
   comm_.allreduce_mean(kernels::VectorView(grads.data(), grads.extent(0)));
   const double loss = comm_.allreduce_sum(local_loss) / comm_.size();
   agree_on_health_and_stop(loss, kernels::frobenius_norm(grads));
@@ -329,10 +364,13 @@ EvalResult Trainer::evaluate() {
   for (size_t k = 0; k < n; ++k) {
     data_.eval_batch(k, eval_batch_);
     const Batch local = local_slice(eval_batch_);
-    loss_sum += model_.forward(local);
-    correct += double(model_.correct());
-    predictions += double(model_.predictions());
-    r.max_activation = std::max(r.max_activation, model_.max_activation());
+    const size_t micro = micro_rows(local.size), passes = local.size / micro;
+    for (size_t j = 0; j < passes; ++j) {
+      loss_sum += model_.forward(rows_of(local, j * micro, micro)) / double(passes);
+      correct += double(model_.correct());
+      predictions += double(model_.predictions());
+      r.max_activation = std::max(r.max_activation, model_.max_activation());
+    }
   }
   // Unweighted mean of per-batch means (ALGORITHMS §8), averaged over ranks.
   r.loss = comm_.allreduce_sum(loss_sum / double(n)) / comm_.size();

@@ -82,6 +82,10 @@ class Trainer {
   std::vector<io::CheckpointSlab> optimizer_state() const;
   void open_metrics();
   Batch local_slice(const Batch& global) const;
+  /// Rows [first, first + rows) of a batch, over the same memory (micro-batches of gradient accumulation).
+  static Batch rows_of(const Batch& batch, size_t first, size_t rows);
+  /// Examples per forward pass on this rank (data.micro_batch, or the whole local batch).
+  size_t micro_rows(size_t local_rows) const;
 
   const RunConfig& config_;
   Comm& comm_;
