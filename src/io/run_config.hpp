@@ -58,7 +58,7 @@ struct RunConfig {
   bool nesterov = false;
   double embed_inflation = 16;
   // per-group overrides (empty / 0: same as the hidden group)
-  std::string embed_optimizer;
+  std::string embed_optimizer = "same";
   double embed_lr = 0, embed_beta1 = -1, embed_beta2 = -1, embed_eps = -1, head_lr = 0;
   double momentum_warmup_start = -1;
   long momentum_warmup_steps = 0;
