@@ -9,10 +9,21 @@ source "$here/env.sh"
 deck="$1"
 dataset="$(awk '$1 == "data.dataset" {print $2}' "$deck" | tail -n 1)"
 [ -n "$dataset" ] || { echo "prepare_data: $deck has no data.dataset key" >&2; exit 1; }
-file="$dataset.h5"
+file="$(awk '$1 == "data.file" {print $2}' "$deck" | tail -n 1)"
+[ -n "$file" ] || file="$dataset.h5"
 for dir in ${LIP_DATA_DIR:-} "$LIP_REPO/data" "$LIP_REPO/../shared/data"; do
   [ -n "$dir" ] && [ -f "$dir/$file" ] && { echo "prepare_data: using $dir/$file"; exit 0; }
 done
+if [ "$dataset" = tokens ]; then
+  if [ "$file" = shakespeare_gpt2.h5 ]; then
+    echo "prepare_data: tokenizing tiny Shakespeare with the GPT-2 BPE -> $LIP_REPO/data/$file"
+    "$LIP_BUILD_DIR/lip_prepare" tokenize --out "$LIP_REPO/data/$file"
+    exit 0
+  fi
+  echo "prepare_data: $file not found; convert FineWeb shards with" >&2
+  echo "  $LIP_BUILD_DIR/lip_prepare shards --train 'DIR/fineweb_train_*.bin' --val DIR/fineweb_val_000000.bin --out $LIP_REPO/data/$file" >&2
+  exit 1
+fi
 for dir in ${LIP_DATA_DIR:-} "$LIP_REPO/data/raw" "$LIP_REPO/data" "$LIP_REPO/../shared/data"; do
   if [ -n "$dir" ] && [ -d "$dir/$dataset" ]; then
     echo "prepare_data: converting $dir/$dataset -> $LIP_REPO/data/$file"

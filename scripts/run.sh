@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a finished training run:
-# set-up (packages, Kokkos), Release build, then the default deck (or the deck given).
+# set-up (packages, Kokkos), Release build, then the default deck (the paper's Shakespeare
+# transformer, about 95 minutes on 2 cores) or the deck given.
 #   scripts/run.sh [DECK] [--set key=value ...]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 bash "$here/setup.sh"
 bash "$here/build.sh" Release
-deck="${1:-$LIP_REPO/inputs/mnist_mlp.in}"
+deck="${1:-$LIP_REPO/inputs/shakespeare.in}"
 [ $# -gt 0 ] && shift
 cd "$LIP_REPO"
 bash "$here/prepare_data.sh" "$deck"
