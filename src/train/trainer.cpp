@@ -154,21 +154,9 @@ Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& 
 Trainer::~Trainer() = default;
 
 Batch Trainer::local_slice(const Batch& global) const {
+  // Each rank takes its contiguous share of the global batch.
   const size_t rows = global.size / size_t(comm_.size());
-  const size_t first = rows * size_t(comm_.rank());
-  Batch local;
-  local.size = rows;
-  if (global.inputs.data()) {
-    const size_t f = global.inputs.extent(1);
-    local.inputs = kernels::Tensor2(global.inputs.data() + first * f, rows, f);
-  }
-  if (global.tokens.data()) {
-    const size_t t = global.tokens.extent(1);
-    local.tokens = kernels::IndexTensor2(global.tokens.data() + first * t, rows, t);
-  }
-  const size_t per = global.targets.extent(0) / global.size;  // predictions per example
-  local.targets = kernels::IndexTensor1(global.targets.data() + first * per, rows * per);
-  return local;
+  return rows_of(global, rows * size_t(comm_.rank()), rows);
 }
 
 void Trainer::open_metrics() {
@@ -203,7 +191,7 @@ Batch Trainer::rows_of(const Batch& batch, size_t first, size_t rows) {
     const size_t t = batch.tokens.extent(1);
     part.tokens = kernels::IndexTensor2(batch.tokens.data() + first * t, rows, t);
   }
-  const size_t per = batch.targets.extent(0) / batch.size;
+  const size_t per = batch.targets.extent(0) / batch.size;  // predictions per example
   part.targets = kernels::IndexTensor1(batch.targets.data() + first * per, rows * per);
   return part;
 }
