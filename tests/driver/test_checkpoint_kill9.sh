@@ -4,15 +4,9 @@
 # h5py reads in full (every checksum verified) and that `--resume latest` loads; the next trial
 # continues from it. Finally one resumed run trains to the end. Prints how many kills hit a write
 # in progress (a `checkpoint_*.h5.tmp` left behind).
-set -u
-build="${LIP_BUILD_DIR:?}"
-py=/usr/bin/python3
-$py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
-tmp="$(mktemp -d)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-fail=0
-export OMP_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
 
 $py - "$tmp/tiny.h5" <<'PY'
 import sys, h5py, numpy as np

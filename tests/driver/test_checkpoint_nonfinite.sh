@@ -3,15 +3,7 @@
 # optim.lr 1e30) must stop on every rank with one clear error, exit non-zero, and leave every
 # checkpoint that existed byte-identical, `latest` naming a checkpoint with finite weights, and no
 # checkpoint anywhere holding a non-finite value. At 1 and 2 ranks.
-set -u
-build="${LIP_BUILD_DIR:?}"
-py=/usr/bin/python3
-mpiexec="${MPIEXEC:-mpiexec}"
-$py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-export OMP_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 $py - "$tmp/tiny.h5" <<'PY'
 import sys, h5py, numpy as np

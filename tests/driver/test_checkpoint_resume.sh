@@ -5,16 +5,8 @@
 # 1 rank (token cursor; Muon + AdamW embedding). Then the refusals at the
 # driver level: a deck whose model differs, `--resume latest` without a checkpoint, a truncated and
 # a byte-flipped checkpoint; `--resume auto` starting fresh; scripts/plot_singular_values.py on the result.
-set -u
-build="${LIP_BUILD_DIR:?}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${LIP_SOURCE_DIR:?}"
-py=/usr/bin/python3
-mpiexec="${MPIEXEC:-mpiexec}"
-$py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-export OMP_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
 
 # A tiny synthetic image dataset (8x8 pixels, class-dependent mean) in the lip_prepare schema.
 $py - "$tmp/tiny.h5" <<'PY'

@@ -4,15 +4,7 @@
 #   - a failure on rank 1 only (its data file is corrupt: per-rank LIP_DATA_DIR through mpiexec's
 #     MPMD syntax) while rank 0 carries on into training: rank 1 prints `rank 1: error: ...`
 #     and MPI_Abort ends rank 0 too.
-set -u
-build="${LIP_BUILD_DIR:?}"
-py=/usr/bin/python3
-mpiexec="${MPIEXEC:-mpiexec}"
-$py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-export OMP_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p "$tmp/good" "$tmp/bad"
 name=lip_mpi_errors_tiny.h5  # a name no default data directory holds
 

@@ -2,14 +2,7 @@
 # Data parallelism does not change the run: the same deck at 1, 2 and 4 MPI ranks (the global
 # batch split into 32/16/8 rows per rank) gives training losses at step 20 that agree within 1e-5
 # relative (only the floating-point reduction order differs). Prints the numbers.
-set -u
-build="${LIP_BUILD_DIR:?}"
-py=/usr/bin/python3
-mpiexec="${MPIEXEC:-mpiexec}"
-$py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-export OMP_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 $py - "$tmp/tiny.h5" <<'PY'
 import sys, h5py, numpy as np

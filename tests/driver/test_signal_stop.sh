@@ -4,20 +4,13 @@
 #   1 rank : SIGTERM to the process.
 #   2 ranks: SIGTERM to ONE rank only (the per-step allreduce makes both stop at the same step),
 #            then SIGUSR1 to mpiexec, which forwards it to the ranks (what Slurm's --signal hits).
-set -u
-build="${LIP_BUILD_DIR:?}"
-py=/usr/bin/python3
-mpiexec="${MPIEXEC:-mpiexec}"
-$py -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $py lacks h5py/numpy"; exit 77; }
-tmp="$(mktemp -d)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail=0
-export OMP_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
 
 $py - "$tmp/tiny.h5" <<'PY'
 import sys, h5py, numpy as np
