@@ -21,6 +21,7 @@
 #include "io/hdf5_file.hpp"
 #include "io/token_shards.hpp"
 #include "text/bpe_tokenizer.hpp"
+#include "support/test_files.hpp"
 
 namespace fs = std::filesystem;
 using lip::text::find_invalid_utf8;
@@ -28,6 +29,9 @@ using lip::text::Gpt2Tokenizer;
 using lip::text::Utf8Policy;
 using Ids = std::vector<uint32_t>;
 using Pieces = std::vector<std::string>;
+
+using lip::test::error_of;
+using lip::test::TempDir;
 
 namespace {
 
@@ -46,24 +50,6 @@ Gpt2Tokenizer* gpt2() {
 #define REQUIRE_GPT2()                                                                        \
   Gpt2Tokenizer* tok = gpt2();                                                                \
   if (!tok) GTEST_SKIP() << "GPT-2 vocabulary (gpt2/encoder.json, vocab.bpe) not found; set LIP_DATA_DIR"
-
-//! A fresh directory under the system temp dir, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lip_test_bpe_XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void put_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -92,21 +78,6 @@ struct ToyVocab {
     put_text(dir.file("vocab.bpe"), bpe());
   }
 };
-
-//! Runs `f`, which must throw lip::Error; returns the message.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const lip::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected lip::Error, got another exception: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "expected lip::Error, nothing was thrown";
-  return {};
-}
 
 #define EXPECT_HAS(message, part) EXPECT_NE((message).find(part), std::string::npos) << (message)
 

@@ -14,43 +14,15 @@
 
 #include "core/error.hpp"
 #include "io/hdf5_file.hpp"
+#include "support/test_files.hpp"
 
 namespace fs = std::filesystem;
 using lip::io::Hdf5File;
 
+using lip::test::error_of;
+using lip::test::TempDir;
+
 namespace {
-
-//! A fresh directory under the system temp dir, removed with its contents at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lip_test_hdf5_XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
-
-//! Runs `f`, which must throw lip::Error; returns the message.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const lip::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected lip::Error, got another exception: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "expected lip::Error, nothing was thrown";
-  return {};
-}
 
 std::vector<char> file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

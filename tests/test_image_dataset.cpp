@@ -17,6 +17,7 @@
 #include "io/hdf5_file.hpp"
 #include "io/image_dataset.hpp"
 #include "kernels/rng.hpp"
+#include "support/test_files.hpp"
 
 namespace fs = std::filesystem;
 namespace k = lip::kernels;
@@ -24,34 +25,10 @@ using lip::io::Hdf5File;
 using lip::io::ImageBatcher;
 using lip::io::ImageDataset;
 
+using lip::test::error_of;
+using lip::test::TempDir;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lip_test_dataset_XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const lip::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected lip::Error, nothing was thrown";
-  return {};
-}
 
 // Synthetic image set: N = 7 images of (H, W, C) = (2, 3, 2), 4 classes.
 constexpr size_t N = 7, H = 2, W = 3, C = 2, F = H * W * C, kClasses = 4;
