@@ -45,7 +45,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
   std::vector<std::string> overrides;
   std::string resume;
   long stop_at = -1;
-  bool describe_keys = false;
+  bool describe_keys = false, check_only = false;
   app.add_option("deck", deck_path, "Input deck (key value lines; see docs/INPUT_DECK.md)");
   app.add_option("--set", overrides, "Override a deck key: --set optim.lr=0.1 (repeatable)");
   app.add_option("--resume", resume,
@@ -53,6 +53,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
                  "(latest when it exists, else start fresh)");
   app.add_option("--stop-at", stop_at, "Stop after this step with a checkpoint, as if preempted (tests)");
   app.add_flag("--describe-keys", describe_keys, "Print every deck key as a markdown table and exit");
+  app.add_flag("--check", check_only, "Validate the deck (keys, types, ranges, combinations) and exit without data");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -72,6 +73,10 @@ int run(int argc, char** argv, lip::Comm& comm) {
       throw lip::CollectiveError(e);
     }
   }();
+  if (check_only) {
+    if (comm.is_root()) std::printf("%s: deck OK (%s on %s)\n", deck_path.c_str(), config.model_kind.c_str(), config.dataset.c_str());
+    return 0;
+  }
   if (comm.is_root()) {
     std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s\n", LIP_VERSION_STRING, comm.size(),
                 Kokkos::DefaultExecutionSpace().concurrency(), typeid(Kokkos::DefaultExecutionSpace).name());

@@ -107,6 +107,8 @@ io::DeckSchema deck_schema() {
              "Soft-cap coupling divides the update norm by sqrt(fan_out/fan_in) as the reference code does");
   s.add_double("constraint.update_norm_factor", 1.0, "Multiplier of the update norm in the soft-cap coupling",
                DeckRange::greater_than(0));
+  s.add_double("constraint.head_w_max", 0.0, "w_max of the transformer head (0: constraint.w_max; NanoGPT's lm_head_w_max)",
+               DeckRange::at_least(0));
   s.add_double("constraint.clip_min", 0.0, "Lower singular-value bound of spectral_clip", DeckRange::at_least(0));
   s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
                DeckRange::between(0, 1));
@@ -211,6 +213,7 @@ RunConfig make_run_config(const io::InputDeck& d) {
   k.divide_update_by_fan_scale = d.get_bool("constraint.divide_update_by_fan_scale");
   k.update_norm_factor = d.get_double("constraint.update_norm_factor");
   k.clip_min = d.get_double("constraint.clip_min");
+  k.head_w_max = d.get_double("constraint.head_w_max");
   k.clipped_wd_lambda = d.get_double("constraint.clipped_wd_lambda");
   c.checkpoint_every = long(d.get_int("checkpoint.every"));
   c.checkpoint_keep = int(d.get_int("checkpoint.keep"));

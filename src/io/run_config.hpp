@@ -20,6 +20,7 @@ struct ConstraintConfig {
   double update_norm_factor = 1;
   double clip_min = 0;
   double clipped_wd_lambda = 0.1;
+  double head_w_max = 0;  ///< 0: w_max
 };
 
 struct RunConfig {

@@ -129,6 +129,8 @@ Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& 
   schedule_.total_steps = config.steps;
   optimizer_ = std::make_unique<Optimizer>(model.params(), optimizer_groups(config));
   projection_ = projection_settings(config.constraint, config.weight_decay);
+  head_projection_ = projection_;
+  if (config.constraint.head_w_max > 0) head_projection_.w_max = config.constraint.head_w_max;
   const auto& params = model.params();
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
@@ -322,7 +324,7 @@ void Trainer::project_all(double schedule_factor) {
     }
     const double lr_t = optimizer_->lr(i, schedule_factor);
     // One seed per step shared by every tensor; the shape distinguishes the start vectors (§3).
-    project_linear(params.param(i), projection_, lr_t, info.target_norm, config_.seed * 1000003ull + uint64_t(step_),
+    project_linear(params.param(i), info.group == "head" ? head_projection_ : projection_, lr_t, info.target_norm, config_.seed * 1000003ull + uint64_t(step_),
                    *workspaces_.at({info.rows, info.cols}));
   }
 }
