@@ -4,7 +4,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 build_type="${1:-Release}"
+mkdir -p "$LIP_BUILD_DIR"
 cmake -S "$LIP_REPO" -B "$LIP_BUILD_DIR" -DCMAKE_BUILD_TYPE="$build_type" -DKokkos_ROOT="$KOKKOS_FOR_CMAKE" \
-  -DPython3_EXECUTABLE="$LIP_PYTHON" ${LIP_CMAKE_ARGS:-} >"$LIP_BUILD_DIR.configure.log" 2>&1 \
-  || { cat "$LIP_BUILD_DIR.configure.log"; exit 1; }
+  -DPython3_EXECUTABLE="$LIP_PYTHON" ${LIP_CMAKE_ARGS:-} >"$LIP_BUILD_DIR/configure.log" 2>&1 \
+  || { cat "$LIP_BUILD_DIR/configure.log"; exit 1; }
 cmake --build "$LIP_BUILD_DIR" -j "$(nproc)"
