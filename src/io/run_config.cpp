@@ -77,7 +77,7 @@ io::DeckSchema deck_schema() {
   s.add_double("optim.beta2", 0.95, "Adam second-moment EMA", DeckRange::between(0, 1).and_less_than(1));
   s.add_double("optim.eps", 1e-12, "Adam denominator epsilon", DeckRange::greater_than(0));
   s.add_double("optim.weight_decay", 0.0, "Coupled weight decay: w <- (1 - wd*lr_t*T) w", DeckRange::at_least(0));
-  s.add_bool("optim.nesterov", false, "Muon/SGD: Nesterov look-ahead of the EMA");
+  s.add_bool("optim.nesterov", false, "Muon: Nesterov look-ahead of the EMA");
   s.add_string("optim.ns_table", "reference6", "Newton-Schulz coefficient table for Muon",
                {"reference6", "nanogpt5", "quintic"});
   s.add_double("optim.embed_inflation", 16, "Max inflation of the embedding column normalization",

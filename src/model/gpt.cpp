@@ -199,8 +199,6 @@ double Gpt::forward(const Batch& batch) {
     k::embedding_lookup_cap(k::Tensor2(E.data(), E.extent(0), E.extent(1)), tokens_, used_tokens_, 1.0);
   }
   k::embedding_forward(h, params_.param(0), tokens_);
-  max_activation_ = k::max_abs(h);
-  max_token_rms_ = k::max_row_rms(k::as_matrix(h));
   for (size_t p = 0; p < blocks.size(); ++p) {
     auto& blk = blocks[p];
     const size_t base = 1 + p * 6;
@@ -228,15 +226,11 @@ double Gpt::forward(const Batch& batch) {
     const auto h_next = p + 1 < blocks.size() ? rows3(blocks[p + 1].h_in, B) : rows3(buf_->h_final, B);
     k::residual_forward(h_next, h_att, branch, r);
     h = h_next;
-    max_activation_ = std::max(max_activation_, k::max_abs(h));
-    max_token_rms_ = std::max(max_token_rms_, k::max_row_rms(k::as_matrix(h)));
   }
   // logits = fs · (h W_outᵀ)
   const auto logits = k::MatrixView(buf_->logits.data(), B * T, V);
   k::linear_forward(logits, k::as_matrix(h), params_.param(params_.num_tensors() - 1));
   if (config_.final_scale != 1) k::scale("kernels::final_scale_forward", logits, k::Real(config_.final_scale));
-  max_activation_ = std::max(max_activation_, k::max_abs(logits));
-  max_token_rms_ = std::max(max_token_rms_, k::max_row_rms(logits));
   const double loss =
       k::softmax_cross_entropy_forward(k::MatrixView(buf_->probs_ce.data(), B * T, V), logits, targets_);
   correct_ = k::count_correct(logits, targets_);
@@ -318,6 +312,16 @@ void Gpt::backward() {
   }
   // h = E[:, x]:  dE[:, x] += dh
   k::embedding_backward(params_.grad(0), g_out, tokens_, config_.embedding_backward);
+}
+
+// Computed on request from the buffers the last forward left behind (the residual stream after the
+// embedding and after every block, and the logits), so training steps pay no reductions for it.
+double Gpt::activation_statistic(bool token_rms) const {
+  auto stat = [&](const k::MatrixView& m) { return token_rms ? k::max_row_rms(m) : k::max_abs(m); };
+  double result = 0;
+  for (const auto& blk : buf_->blocks) result = std::max(result, stat(k::as_matrix(rows3(blk.h_in, rows_))));
+  result = std::max(result, stat(k::as_matrix(rows3(buf_->h_final, rows_))));
+  return std::max(result, stat(logits()));
 }
 
 LipschitzBound Gpt::certified_bound(const std::vector<double>& norms) const {

@@ -61,9 +61,9 @@ class Gpt : public Model {
   void backward() override;
   size_t correct() const override { return correct_; }
   size_t predictions() const override { return rows_ * config_.seq_len; }
-  double max_activation() const override { return max_activation_; }
+  double max_activation() const override { return activation_statistic(false); }
   /// Largest per-token RMS over the same tensors (the NanoGPT script's companion metric).
-  double max_token_rms() const { return max_token_rms_; }
+  double max_token_rms() const { return activation_statistic(true); }
   LipschitzBound certified_bound(const std::vector<double>& norms) const override;
 
   /// Logits of the last forward, (rows·T, V).
@@ -74,6 +74,7 @@ class Gpt : public Model {
 
  private:
   struct Buffers;
+  double activation_statistic(bool token_rms) const;
   void apply_norm_forward(const kernels::Tensor3& z, const kernels::Tensor3& h, const kernels::Tensor2& rstd);
   void apply_norm_backward(const kernels::Tensor3& dh, const kernels::Tensor3& dz, const kernels::Tensor3& h,
                            const kernels::Tensor2& rstd);
@@ -87,7 +88,6 @@ class Gpt : public Model {
   kernels::IndexTensor2 tokens_;
   kernels::IndexTensor1 targets_;
   size_t rows_ = 0, correct_ = 0;
-  double max_activation_ = 0, max_token_rms_ = 0;
 };
 
 }  // namespace lip

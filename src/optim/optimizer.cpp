@@ -29,7 +29,7 @@ struct Optimizer::Workspaces {
 
 Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups)
     : groups_(std::move(groups)), workspaces_(std::make_unique<Workspaces>()) {
-  bool any_adam = false, any_muon_or_blend = false;
+  bool any_adam = false, any_nesterov = false;
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
     auto it = groups_.find(info.group);
@@ -38,7 +38,7 @@ Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGr
     group_of_.push_back(&it->second);
     const auto& g = it->second;
     any_adam |= g.kind == OptimizerKind::adamw;
-    any_muon_or_blend |= g.kind != OptimizerKind::adamw;
+    any_nesterov |= g.kind == OptimizerKind::muon && g.nesterov;  // only Muon blends (SGD uses its buffer)
     if (g.kind == OptimizerKind::muon && info.kind == ParamKind::matrix) {
       kernels::ns_table(g.ns_table);  // validates the name now, not at step 1
       workspaces_->for_shape(info.rows, info.cols);
@@ -48,7 +48,7 @@ Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGr
   first_ = kernels::Tensor1("Optimizer::first_moment", n);
   if (any_adam) second_ = kernels::Tensor1("Optimizer::second_moment", n);
   direction_ = kernels::Tensor1("Optimizer::direction", n);
-  if (any_muon_or_blend) blend_ = kernels::Tensor1("Optimizer::nesterov_blend", n);
+  if (any_nesterov) blend_ = kernels::Tensor1("Optimizer::nesterov_blend", n);
 }
 
 Optimizer::~Optimizer() = default;

@@ -25,7 +25,7 @@ struct OptimizerGroup {
   double beta2 = 0.95;         ///< Adam second moment
   double eps = 1e-12;          ///< Adam denominator epsilon (reference: 1e-12)
   double weight_decay = 0;     ///< coupled: w ← (1 − wd·lr_t·T)·w
-  bool nesterov = false;       ///< Muon/SGD: dualize β·buf + (1−β)·g instead of buf
+  bool nesterov = false;       ///< Muon: dualize β·buf + (1−β)·g instead of buf
   std::string ns_table = "reference6";   ///< Newton–Schulz coefficient table (Muon)
   double embed_inflation = 16;           ///< max inflation of embedding column normalization
   double momentum_warmup_start = -1;     ///< <0: off; else β1 ramps from this to beta1

@@ -131,9 +131,14 @@ Batch TokenDataSource::make_batch(size_t rows) const {
   return b;
 }
 
-void TokenDataSource::fill(const std::vector<uint16_t>& ids, const std::vector<size_t>& starts, Batch& batch) const {
-  auto x = Kokkos::create_mirror_view(batch.tokens);
-  auto y = Kokkos::create_mirror_view(batch.targets);
+void TokenDataSource::fill(const std::vector<uint16_t>& ids, const std::vector<size_t>& starts, Batch& batch) {
+  auto& staging = staging_[batch.tokens.data()];
+  if (!staging.tokens.data()) {
+    staging.tokens = Kokkos::create_mirror_view(batch.tokens);
+    staging.targets = Kokkos::create_mirror_view(batch.targets);
+  }
+  const auto& x = staging.tokens;
+  const auto& y = staging.targets;
   for (size_t i = 0; i < starts.size(); ++i)
     for (size_t t = 0; t < seq_len_; ++t) {
       x(i, t) = int(ids[starts[i] + t]);
@@ -149,17 +154,17 @@ void TokenDataSource::next_train_batch(Batch& batch) {
     position_ = 0;
     make_order();
   }
-  std::vector<size_t> starts(batch_size_);
-  for (size_t i = 0; i < batch_size_; ++i) starts[i] = order_[position_ * batch_size_ + i];
+  starts_.resize(batch_size_);
+  for (size_t i = 0; i < batch_size_; ++i) starts_[i] = order_[position_ * batch_size_ + i];
   ++position_;
-  fill(train_.tokens, starts, batch);
+  fill(train_.tokens, starts_, batch);
 }
 
 void TokenDataSource::eval_batch(size_t k, Batch& batch) {
   const size_t kk = k % available_eval_batches();
-  std::vector<size_t> starts(eval_batch_size_);
-  for (size_t i = 0; i < eval_batch_size_; ++i) starts[i] = (kk * eval_batch_size_ + i) * seq_len_;
-  fill(val_.tokens, starts, batch);
+  starts_.resize(eval_batch_size_);
+  for (size_t i = 0; i < eval_batch_size_; ++i) starts_[i] = (kk * eval_batch_size_ + i) * seq_len_;
+  fill(val_.tokens, starts_, batch);
 }
 
 std::string TokenDataSource::describe() const {

@@ -2,6 +2,7 @@
 /* Where batches come from. A DataSource fills GLOBAL batches (identical on every rank: the order
  * comes from the counter-based RNG); the trainer hands each rank its contiguous slice of rows.
  */
+#include <map>
 #include <memory>
 
 #include "io/image_dataset.hpp"
@@ -75,7 +76,15 @@ class TokenDataSource : public DataSource {
 
  private:
   void make_order();
-  void fill(const std::vector<uint16_t>& ids, const std::vector<size_t>& starts, Batch& batch) const;
+  void fill(const std::vector<uint16_t>& ids, const std::vector<size_t>& starts, Batch& batch);
+
+  /// Host staging of each batch buffer (keyed by its device memory), allocated on first use only.
+  struct HostStaging {
+    kernels::IndexTensor2::HostMirror tokens;
+    kernels::IndexTensor1::HostMirror targets;
+  };
+  std::map<const int*, HostStaging> staging_;
+  std::vector<size_t> starts_;
 
   io::CharTokenDataset train_, val_;
   size_t batch_size_, eval_batch_size_, seq_len_;
