@@ -109,6 +109,10 @@ io::DeckSchema deck_schema() {
                DeckRange::greater_than(0));
   s.add_double("constraint.head_w_max", 0.0, "w_max of the transformer head (0: constraint.w_max; NanoGPT's lm_head_w_max)",
                DeckRange::at_least(0));
+  s.add_double("constraint.qk_w_max", 0.0,
+               "w_max of the transformer's attention query and key matrices (0: constraint.w_max); "
+               "the certified bound weighs q and k only through the attention logits",
+               DeckRange::at_least(0));
   s.add_double("constraint.clip_min", 0.0, "Lower singular-value bound of spectral_clip", DeckRange::at_least(0));
   s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
                DeckRange::between(0, 1));
@@ -214,6 +218,7 @@ RunConfig make_run_config(const io::InputDeck& d) {
   k.update_norm_factor = d.get_double("constraint.update_norm_factor");
   k.clip_min = d.get_double("constraint.clip_min");
   k.head_w_max = d.get_double("constraint.head_w_max");
+  k.qk_w_max = d.get_double("constraint.qk_w_max");
   k.clipped_wd_lambda = d.get_double("constraint.clipped_wd_lambda");
   c.checkpoint_every = long(d.get_int("checkpoint.every"));
   c.checkpoint_keep = int(d.get_int("checkpoint.keep"));

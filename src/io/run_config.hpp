@@ -21,6 +21,7 @@ struct ConstraintConfig {
   double clip_min = 0;
   double clipped_wd_lambda = 0.1;
   double head_w_max = 0;  ///< 0: w_max
+  double qk_w_max = 0;    ///< attention query/key matrices; 0: w_max
 };
 
 struct RunConfig {

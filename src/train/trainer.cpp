@@ -109,6 +109,12 @@ void write_small_file_atomically(const std::string& path, const std::string& tex
   LIP_REQUIRE(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
 }
 
+// Attention query/key matrices are named q<block>, k<block> (model/gpt.cpp).
+bool is_query_or_key(const std::string& name) {
+  return name.size() > 1 && (name[0] == 'q' || name[0] == 'k') &&
+         name.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
 // The checkpoint <dir>/latest names, "" when there is no `latest` file.
 std::string latest_checkpoint(const std::string& dir) {
   std::ifstream latest(dir + "/latest");
@@ -128,12 +134,14 @@ Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& 
   schedule_.kind = Schedule::parse(config.schedule);
   schedule_.total_steps = config.steps;
   optimizer_ = std::make_unique<Optimizer>(model.params(), optimizer_groups(config));
-  projection_ = projection_settings(config.constraint, config.weight_decay);
-  head_projection_ = projection_;
-  if (config.constraint.head_w_max > 0) head_projection_.w_max = config.constraint.head_w_max;
   const auto& params = model.params();
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
+    projections_.push_back(projection_settings(config.constraint, config.weight_decay));
+    const double own_w_max = info.group == "head"       ? config.constraint.head_w_max
+                             : is_query_or_key(info.name) ? config.constraint.qk_w_max
+                                                          : 0.0;
+    if (own_w_max > 0) projections_.back().w_max = own_w_max;
     auto& ws = workspaces_[{info.rows, info.cols}];
     if (!ws) ws = std::make_unique<ProjectionWorkspace>(info.rows, info.cols);
   }
@@ -324,7 +332,7 @@ void Trainer::project_all(double schedule_factor) {
     }
     const double lr_t = optimizer_->lr(i, schedule_factor);
     // One seed per step shared by every tensor; the shape distinguishes the start vectors (§3).
-    project_linear(params.param(i), info.group == "head" ? head_projection_ : projection_, lr_t, info.target_norm, config_.seed * 1000003ull + uint64_t(step_),
+    project_linear(params.param(i), projections_[i], lr_t, info.target_norm, config_.seed * 1000003ull + uint64_t(step_),
                    *workspaces_.at({info.rows, info.cols}));
   }
 }

@@ -93,7 +93,7 @@ class Trainer {
   DataSource& data_;
   Schedule schedule_;
   std::unique_ptr<Optimizer> optimizer_;
-  ProjectionSettings projection_, head_projection_;  ///< the head may have its own w_max
+  std::vector<ProjectionSettings> projections_;  ///< one per tensor: the head and q/k may have their own w_max
   std::map<std::pair<size_t, size_t>, std::unique_ptr<ProjectionWorkspace>> workspaces_;
   Batch train_batch_, eval_batch_;
   long step_ = 0;
