@@ -4,6 +4,7 @@
 #   tests/mpi/test_<name>.cpp      run under mpiexec -n 1 and -n 2, label "mpi"
 #   tests/long/test_<name>.cpp     registered only with -DLIP_LONG_TESTS=ON, label "long"
 #   tests/*.sh                     driver-level checks, run with bash, label "driver"
+#   tests/lint/check_*.py          source checks (Debian's python3), label "lint"
 find_package(GTest REQUIRED)
 
 add_library(lip_test_main OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/tests/support/test_main.cpp)
@@ -67,4 +68,11 @@ foreach(src ${LIP_SCRIPT_TESTS})
   add_test(NAME ${name} COMMAND bash ${src})
   set_tests_properties(${name} PROPERTIES LABELS driver SKIP_RETURN_CODE 77 ENVIRONMENT "${LIP_TEST_ENV}"
                        WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endforeach()
+
+file(GLOB LIP_LINT_CHECKS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/tests/lint/check_*.py)
+foreach(src ${LIP_LINT_CHECKS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME lint_${name} COMMAND /usr/bin/python3 ${src} ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(lint_${name} PROPERTIES LABELS lint)
 endforeach()
