@@ -23,14 +23,8 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "regression", "reference"))
 import lipschitz_reference as ref  # noqa: E402
 
-
-def checkpoint_path(given):
-    if os.path.isdir(given):
-        latest = os.path.join(given, "latest")
-        if not os.path.exists(latest):
-            sys.exit(f"{given} is a directory without a `latest` file; pass a checkpoint_*.h5 file")
-        return os.path.join(given, open(latest).read().strip())
-    return given
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkpoint_files import checkpoint_path  # noqa: E402
 
 
 def deck_values(text):

@@ -17,14 +17,8 @@ import sys
 import h5py
 import numpy as np
 
-
-def checkpoint_path(given):
-    if os.path.isdir(given):
-        latest = os.path.join(given, "latest")
-        if not os.path.exists(latest):
-            sys.exit(f"{given} is a directory without a `latest` file; pass a checkpoint_*.h5 file")
-        return os.path.join(given, open(latest).read().strip())
-    return given
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checkpoint_files import checkpoint_path  # noqa: E402
 
 
 def text(value):

@@ -13,27 +13,7 @@ py=/usr/bin/python3
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
-$py - "$tmp" <<'PY'
-import sys, h5py, numpy as np
-d = sys.argv[1]
-rng = np.random.default_rng(7)
-with h5py.File(f"{d}/baseline_images.h5", "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"; f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10); f.attrs["source"] = "synthetic"
-    for split, n in (("train", 64), ("test", 32)):
-        labels = (np.arange(n) * 3 % 10).astype(np.uint8)
-        g = f.create_group(split)
-        g["images"] = np.clip(rng.normal(20 * labels[:, None, None, None], 30, (n, 6, 6, 1)), 0, 255).astype(np.uint8)
-        g["labels"] = labels
-text = ("to be or not to be that is the question " * 40).encode()
-vocab = sorted(set(text))
-ids = np.array([vocab.index(c) for c in text], dtype=np.uint16)
-cut = len(ids) * 9 // 10
-with h5py.File(f"{d}/baseline_chars.h5", "w") as f:
-    f.attrs["format"] = "lipschitz-char-tokens"; f.attrs["version"] = np.int64(1)
-    f.attrs["vocabulary"] = bytes(vocab).decode(); f.attrs["vocab_size"] = np.int64(len(vocab))
-    f["train/tokens"] = ids[:cut]; f["val/tokens"] = ids[cut:]
-PY
+$py "$src/tests/driver/synthetic_datasets.py" "$tmp" || exit 1
 fail=0
 for deck in mlp_tiny gpt_tiny; do
   out="$tmp/$deck"

@@ -8,18 +8,8 @@
 # each RMS->RMS norm measured by exact SVD (metrics.norm_method exact), tolerance 1e-3 relative.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
-$py - "$tmp" <<'PY'
-import sys, h5py, numpy as np
-text = ("to be or not to be that is the question " * 40).encode()
-vocab = sorted(set(text))
-ids = np.array([vocab.index(c) for c in text], dtype=np.uint16)
-cut = len(ids) * 9 // 10
-with h5py.File(f"{sys.argv[1]}/chars.h5", "w") as f:
-    f.attrs["format"] = "lipschitz-char-tokens"; f.attrs["version"] = np.int64(1)
-    f.attrs["vocabulary"] = bytes(vocab).decode(); f.attrs["vocab_size"] = np.int64(len(vocab))
-    f["train/tokens"] = ids[:cut]; f["val/tokens"] = ids[cut:]
-PY
-"$build/lip_driver" "$src/inputs/regression/gpt_tiny.in" --set data.dir="$tmp" --set data.file=chars.h5 \
+$py "$src/tests/driver/synthetic_datasets.py" "$tmp" || exit 1
+"$build/lip_driver" "$src/inputs/regression/gpt_tiny.in" --set data.dir="$tmp" \
   --set run.output_dir="$tmp/run" --set run.progress=false --set run.steps=30 --set optim.lr=0.2 --set optim.head.lr=10 \
   --set constraint.w_max=1 --set constraint.qk_w_max=2.5 --set constraint.head_w_max=1.5 \
   >"$tmp/run.log" 2>&1 || { echo "FAIL: the driver failed"; tail -5 "$tmp/run.log"; exit 1; }
