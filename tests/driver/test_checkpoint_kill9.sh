@@ -8,20 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 pid=""
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-$py - "$tmp/tiny.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(0)
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"
-    f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10)
-    f.attrs["source"] = "synthetic"
-    for split, n in (("train", 64), ("test", 16)):
-        g = f.create_group(split)
-        g["images"] = rng.integers(0, 255, (n, 28, 28, 1), dtype=np.uint8)
-        g["labels"] = (np.arange(n) % 10).astype(np.uint8)
-        g.attrs["count"] = np.int64(n)
-PY
+$py "$LIP_SOURCE_DIR/tests/driver/synthetic_datasets.py" images "$tmp/tiny.h5" --train 64 --test 16 --side 28 || exit 1
 # ~270k parameters and 3 slabs (AdamW): a ~3 MB checkpoint per step of a batch of 8.
 cat > "$tmp/deck.in" <<DECK
 run.name            kill9

@@ -5,20 +5,7 @@
 # checkpoint anywhere holding a non-finite value. At 1 and 2 ranks.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-$py - "$tmp/tiny.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(0)
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"
-    f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10)
-    f.attrs["source"] = "synthetic"
-    for split, n in (("train", 96), ("test", 32)):
-        g = f.create_group(split)
-        g["images"] = rng.integers(0, 255, (n, 8, 8, 1), dtype=np.uint8)
-        g["labels"] = (np.arange(n) % 10).astype(np.uint8)
-        g.attrs["count"] = np.int64(n)
-PY
+$py "$LIP_SOURCE_DIR/tests/driver/synthetic_datasets.py" images "$tmp/tiny.h5" --train 96 --test 32 || exit 1
 cat > "$tmp/deck.in" <<DECK
 run.name            diverge
 run.steps           3

@@ -9,21 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${LIP_SOURCE_DIR:?}"
 
 # A tiny synthetic image dataset (8x8 pixels, class-dependent mean) in the lip_prepare schema.
-$py - "$tmp/tiny.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(0)
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"
-    f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10)
-    f.attrs["source"] = "synthetic"
-    for split, n in (("train", 96), ("test", 32)):
-        labels = (np.arange(n) * 7 % 10).astype(np.uint8)
-        images = np.clip(rng.normal(20 * labels[:, None, None, None], 40, (n, 8, 8, 1)), 0, 255).astype(np.uint8)
-        g = f.create_group(split)
-        g["images"], g["labels"] = images, labels
-        g.attrs["count"] = np.int64(n)
-PY
+$py "$LIP_SOURCE_DIR/tests/driver/synthetic_datasets.py" images "$tmp/tiny.h5" --train 96 --test 32 --label-step 7 --noise 40 || exit 1
 cat > "$tmp/muon.in" <<DECK
 run.name            resume
 run.steps           8

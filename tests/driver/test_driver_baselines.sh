@@ -13,7 +13,7 @@ py=/usr/bin/python3
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
-$py "$src/tests/driver/synthetic_datasets.py" "$tmp" || exit 1
+$py "$src/tests/driver/synthetic_datasets.py" baselines "$tmp" || exit 1
 fail=0
 for deck in mlp_tiny gpt_tiny; do
   out="$tmp/$deck"

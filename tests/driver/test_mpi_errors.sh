@@ -8,19 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p "$tmp/good" "$tmp/bad"
 name=lip_mpi_errors_tiny.h5  # a name no default data directory holds
 
-$py - "$tmp/good/$name" <<'PY'
-import sys, h5py, numpy as np
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"
-    f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10)
-    f.attrs["source"] = "synthetic"
-    for split, n in (("train", 64), ("test", 32)):
-        g = f.create_group(split)
-        g["images"] = np.random.default_rng(0).integers(0, 255, (n, 8, 8, 1), dtype=np.uint8)
-        g["labels"] = (np.arange(n) % 10).astype(np.uint8)
-        g.attrs["count"] = np.int64(n)
-PY
+$py "$LIP_SOURCE_DIR/tests/driver/synthetic_datasets.py" images "$tmp/good/$name" --train 64 --test 32 || exit 1
 head -c 3000 "$tmp/good/$name" >"$tmp/bad/$name"  # truncated
 cat > "$tmp/deck.in" <<DECK
 run.name            mpi_errors

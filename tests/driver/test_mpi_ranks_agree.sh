@@ -4,21 +4,7 @@
 # relative (only the floating-point reduction order differs). Prints the numbers.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-$py - "$tmp/tiny.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(1)
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"
-    f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10)
-    f.attrs["source"] = "synthetic"
-    for split, n in (("train", 256), ("test", 32)):
-        labels = (np.arange(n) * 3 % 10).astype(np.uint8)
-        images = np.clip(rng.normal(20 * labels[:, None, None, None], 50, (n, 8, 8, 1)), 0, 255).astype(np.uint8)
-        g = f.create_group(split)
-        g["images"], g["labels"] = images, labels
-        g.attrs["count"] = np.int64(n)
-PY
+$py "$LIP_SOURCE_DIR/tests/driver/synthetic_datasets.py" images "$tmp/tiny.h5" --train 256 --test 32 --seed 1 --label-step 3 --noise 50 || exit 1
 cat > "$tmp/deck.in" <<DECK
 run.name            ranks
 run.steps           20

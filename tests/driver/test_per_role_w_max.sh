@@ -8,7 +8,7 @@
 # each RMS->RMS norm measured by exact SVD (metrics.norm_method exact), tolerance 1e-3 relative.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
-$py "$src/tests/driver/synthetic_datasets.py" "$tmp" || exit 1
+$py "$src/tests/driver/synthetic_datasets.py" baselines "$tmp" || exit 1
 "$build/lip_driver" "$src/inputs/regression/gpt_tiny.in" --set data.dir="$tmp" \
   --set run.output_dir="$tmp/run" --set run.progress=false --set run.steps=30 --set optim.lr=0.2 --set optim.head.lr=10 \
   --set constraint.w_max=1 --set constraint.qk_w_max=2.5 --set constraint.head_w_max=1.5 \

@@ -12,21 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-$py - "$tmp/tiny.h5" <<'PY'
-import sys, h5py, numpy as np
-rng = np.random.default_rng(0)
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["format"] = "lipschitz-image-classification"
-    f.attrs["version"] = np.int64(1)
-    f.attrs["num_classes"] = np.int64(10)
-    f.attrs["source"] = "synthetic"
-    for split, n in (("train", 96), ("test", 32)):
-        labels = (np.arange(n) * 7 % 10).astype(np.uint8)
-        g = f.create_group(split)
-        g["images"] = rng.integers(0, 255, (n, 8, 8, 1), dtype=np.uint8)
-        g["labels"] = labels
-        g.attrs["count"] = np.int64(n)
-PY
+$py "$LIP_SOURCE_DIR/tests/driver/synthetic_datasets.py" images "$tmp/tiny.h5" --train 96 --test 32 --label-step 7 || exit 1
 # Many steps, so that only a signal ends the run within the test.
 cat > "$tmp/deck.in" <<DECK
 run.name            signal
