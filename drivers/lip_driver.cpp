@@ -10,6 +10,7 @@
 
 #include "core/comm.hpp"
 #include "core/error.hpp"
+#include "core/kokkos_args.hpp"
 #include "io/run_config.hpp"
 #include "model/gpt.hpp"
 #include "model/factory.hpp"
@@ -102,12 +103,14 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rc = 0;
   {
-    Kokkos::ScopeGuard kokkos(argc, argv);
+    lip::KokkosArgs args(argc, argv);
+    Kokkos::ScopeGuard kokkos(args.kokkos_argc(), args.kokkos_argv());
+    auto program_args = args.program_args();
     lip::Comm comm;
     bool everywhere = false;  // the error was raised on every rank at the same point
     try {
       lip::install_stop_signal_handlers();
-      rc = run(argc, argv, comm);
+      rc = run(int(program_args.size()), program_args.data(), comm);
     } catch (const lip::Error& e) {
       everywhere = dynamic_cast<const lip::CollectiveError*>(&e) != nullptr;
       if (!everywhere || comm.is_root()) {

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/kokkos_args.hpp"
 #include "io/checkpoint.hpp"
 #include "io/data_paths.hpp"
 #include "io/image_dataset.hpp"
@@ -119,9 +120,11 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rc = 0;
   {
-    Kokkos::ScopeGuard kokkos(argc, argv);
+    lip::KokkosArgs args(argc, argv);
+    Kokkos::ScopeGuard kokkos(args.kokkos_argc(), args.kokkos_argv());
+    auto program_args = args.program_args();
     try {
-      rc = run(argc, argv);
+      rc = run(int(program_args.size()), program_args.data());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "lip_generate: error: %s\n", e.what());
       rc = 1;
