@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "io/input_deck.hpp"
+#include "support/test_files.hpp"
 
 using lip::io::DeckDefault;
 using lip::io::DeckRange;
@@ -42,16 +43,8 @@ DeckSchema test_schema() {
 
 const char* kMinimal = "run.steps 10\ndata.train data/train.h5\n";
 
-// The message of the lip::Error that `f` throws, or "<no error>".
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const lip::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+// The message of the lip::Error that `f` throws (a test failure when nothing is thrown).
+using lip::test::error_of;
 
 template <class F>
 std::string hint_of(F&& f) {

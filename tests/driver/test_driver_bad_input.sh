@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # Bad input to lip_driver: each case must print one clear error line naming the file/key and
 # what was expected, exit non-zero, and leave no output directory behind.
-set -u
-build="${LIP_BUILD_DIR:?}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
-py=/usr/bin/python3
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail=0
 
 # A tiny valid dataset in the lip_prepare schema, then broken variants of it.
 $py - "$tmp" <<'PY'

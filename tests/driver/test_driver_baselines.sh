@@ -6,15 +6,10 @@
 # column, row and both values. Regenerate after an intended change with
 #   LIP_REGENERATE_BASELINES=1 ctest -R test_driver_baselines
 # and review the diff of regression/baselines/ like code.
-set -u
-build="${LIP_BUILD_DIR:?}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
-py=/usr/bin/python3
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_PROC_BIND=false OMP_WAIT_POLICY=passive
+export OPENBLAS_NUM_THREADS=1
 $py "$src/tests/driver/synthetic_datasets.py" baselines "$tmp" || exit 1
-fail=0
 for deck in mlp_tiny gpt_tiny; do
   out="$tmp/$deck"
   if ! "$build/lip_driver" "$src/inputs/regression/$deck.in" --set data.dir="$tmp" --set run.output_dir="$out" \
