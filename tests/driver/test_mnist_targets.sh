@@ -7,10 +7,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
 export OMP_NUM_THREADS=2
-raw=""
-for d in ${LIP_DATA_DIR:-} "$src/data" "$src/../shared/data"; do
-  [ -f "$d/mnist/train-images-idx3-ubyte" ] && { raw="$d/mnist"; break; }
-done
+source "$src/tests/driver/data_dirs.sh"
+raw="$(find_data_dir mnist train-images-idx3-ubyte)"
 [ -n "$raw" ] || { echo "SKIP: raw MNIST not found (set LIP_DATA_DIR)"; exit 77; }
 "$build/lip_prepare" mnist --raw "$raw" --out "$tmp/mnist.h5" >/dev/null || exit 1
 for deck in mnist_mlp mnist_mlp_muon_softcap; do

@@ -132,16 +132,9 @@ cp "$TMP/glob.h5" "$TMP/keep.h5"
 cmp -s "$TMP/keep.h5" "$TMP/glob.h5" || fail "keep: existing output was modified by a failed run"
 
 # ---- tokenize ----------------------------------------------------------------------------
-find_dir() {  # find_dir NAME FILE -> first <base>/raw/NAME or <base>/NAME holding FILE
-  local base d
-  for base in ${LIP_DATA_DIR:+"$LIP_DATA_DIR"} "$LIP_SOURCE_DIR/../shared/data" "$LIP_SOURCE_DIR/data"; do
-    for d in "$base/raw/$1" "$base/$1"; do
-      if [[ -f "$d/$2" ]]; then (cd "$d" && pwd); return; fi
-    done
-  done
-}
-VOCAB=$(find_dir gpt2 vocab.bpe)
-SHAKE=$(find_dir shakespeare input.txt)
+source "$LIP_SOURCE_DIR/tests/driver/data_dirs.sh"
+VOCAB=$(find_data_dir gpt2 vocab.bpe)
+SHAKE=$(find_data_dir shakespeare input.txt)
 if [[ -z "$VOCAB" || -z "$SHAKE" ]]; then
   echo "note: gpt2/ or shakespeare/ not found; tokenize checks skipped (shards checks ran)"
 else

@@ -4,8 +4,8 @@
 # spaces and newlines, contractions, digits, punctuation runs, control characters, mixed). Both
 # the pre-tokenizer pieces and the ids must be identical; then the whole of tiny Shakespeare.
 #
-# Vocabulary: $LIP_DATA_DIR/gpt2 (or raw/gpt2), else $LIP_SOURCE_DIR/../shared/data/gpt2, else
-# $LIP_SOURCE_DIR/data/gpt2. Without it the test reports SKIPPED (exit 77).
+# Vocabulary: gpt2/ (or raw/gpt2/) under $LIP_DATA_DIR, the repository's data/, then ../shared/data
+# (tests/driver/data_dirs.sh). Without it the test reports SKIPPED (exit 77).
 set -euo pipefail
 
 : "${LIP_SOURCE_DIR:?LIP_SOURCE_DIR must point at the repository}"
@@ -15,20 +15,13 @@ PYTHON=/usr/bin/python3
 REFERENCE="$LIP_SOURCE_DIR/regression/reference/gpt2_bpe.py"
 [[ -x "$PREPARE" ]] || { echo "FAIL: $PREPARE not built"; exit 1; }
 
-find_dir() {  # find_dir NAME -> first <base>/raw/NAME or <base>/NAME holding FILE ($2)
-  local base d
-  for base in ${LIP_DATA_DIR:+"$LIP_DATA_DIR"} "$LIP_SOURCE_DIR/../shared/data" "$LIP_SOURCE_DIR/data"; do
-    for d in "$base/raw/$1" "$base/$1"; do
-      if [[ -f "$d/$2" ]]; then (cd "$d" && pwd); return; fi
-    done
-  done
-}
-VOCAB=$(find_dir gpt2 vocab.bpe)
+source "$LIP_SOURCE_DIR/tests/driver/data_dirs.sh"
+VOCAB=$(find_data_dir gpt2 vocab.bpe)
 if [[ -z "$VOCAB" || ! -f "$VOCAB/encoder.json" ]]; then
   echo "SKIPPED: GPT-2 vocabulary (gpt2/encoder.json, vocab.bpe) not found (set LIP_DATA_DIR; see data/README.md)"
   exit 77
 fi
-SHAKE=$(find_dir shakespeare input.txt)
+SHAKE=$(find_data_dir shakespeare input.txt)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lip_test_tokref.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
