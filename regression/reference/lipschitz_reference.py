@@ -536,21 +536,31 @@ def gpt_bound_paper(cfg: GptConfig, norms) -> float:
     """§7.3 / §13 item 14 (recommended): forward order, α = residual_scale/(2N),
     L_att = (1/3)·w·v·(1 + 2·s·a²·q·k), L_mlp = mo·mi/1.1289, a₀ = L_E (the embedding output's ∞RMS
     is at most its max column RMS), result × L_O × |final_scale|."""
+    return gpt_bound_paper_stages(cfg, norms)[-1][1]
+
+
+def gpt_bound_paper_stages(cfg: GptConfig, norms):
+    """The recursion of gpt_bound_paper as (stage, running bound) pairs: "embed", then per block
+    p in forward order "block{p}.attn" and "block{p}.mlp", then "head" (× L_O × |final_scale|)."""
     N = cfg.num_blocks
     alpha = cfg.residual_scale / (2 * N)
     s = cfg.softmax_scale
     L_E, L_O = norms[0], norms[-1]
     a = L_E
     L = L_E
+    stages = [("embed", L)]
     for p in range(N):
         v, q, k, w, mi, mo = norms[1 + 6 * p: 7 + 6 * p]
         L_att = (1 / 3) * w * v * (1 + 2 * s * a * a * q * k)
         L = (1 - alpha) * L + alpha * L * L_att
         a = (1 - alpha) * a + alpha * (w * v / 3) * a
+        stages.append((f"block{p}.attn", L))
         L_mlp = mo * mi / GELU_DIVISOR
         L = (1 - alpha) * L + alpha * L * L_mlp
         a = (1 - alpha) * a + alpha * (mo * mi / GELU_DIVISOR) * a
-    return L * L_O * abs(cfg.final_scale)
+        stages.append((f"block{p}.mlp", L))
+    stages.append(("head", L * L_O * abs(cfg.final_scale)))
+    return stages
 
 
 def gpt_bound_reference_code(cfg: GptConfig, norms) -> float:

@@ -126,6 +126,10 @@ io::DeckSchema deck_schema() {
   // metrics
   s.add_string("metrics.norm_method", "power", "How logged RMS->RMS norms are measured", {"power", "exact"});
   s.add_int("metrics.power_iterations", 64, "Power-iteration steps for logged norms", DeckRange::at_least(1));
+  s.add_bool("metrics.bound_table", false,
+             "Write the certified bound's per-stage budget (the running bound after the embedding, each attention "
+             "and MLP branch and the head; after each layer for MLPs) to run.output_dir/bound_table.csv at every "
+             "evaluation, and print it after the last one");
   return s;
 }
 
@@ -224,6 +228,7 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.checkpoint_keep = int(d.get_int("checkpoint.keep"));
   c.norm_method = d.get_string("metrics.norm_method");
   c.norm_power_iterations = int(d.get_int("metrics.power_iterations"));
+  c.bound_table = d.get_bool("metrics.bound_table");
   c.resolved_deck = d.resolved_text();
   return c;
 }

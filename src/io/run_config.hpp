@@ -72,6 +72,7 @@ struct RunConfig {
   // metrics
   std::string norm_method = "power";
   int norm_power_iterations = 64;
+  bool bound_table = false;  ///< write bound_table.csv (the per-stage budget) at every evaluation
 
   std::string resolved_deck;  ///< every key with its value, defaults included
 };

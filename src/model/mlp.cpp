@@ -121,9 +121,10 @@ LipschitzBound Mlp::certified_bound(const std::vector<double>& norms) const {
   LIP_REQUIRE(norms.size() == params_.num_tensors(),
               "MLP bound needs " << params_.num_tensors() << " norms, got " << norms.size());
   LipschitzBound b;
-  b.log10_bound = std::log10(std::abs(config_.final_scale));
   for (size_t i = 0; i < norms.size(); ++i) {
     b.log10_bound += std::log10(norms[i]);
+    // The logit multiplier enters with the last layer, as the transformer's does with its head.
+    if (i + 1 == norms.size()) b.log10_bound += std::log10(std::abs(config_.final_scale));
     b.stage_names.push_back(params_.info(i).name);
     b.stage_log10.push_back(b.log10_bound);
   }

@@ -26,6 +26,9 @@ struct LipschitzBound {
   std::vector<double> stage_log10;
   double value() const;                   ///< 10^log10_bound (inf when it overflows double)
   std::string to_string() const;          ///< "1.234e+264"
+  /// The per-stage budget as text, one line per stage: the running bound after the stage and
+  /// the factor that stage multiplied it by. Empty when no stages were recorded.
+  std::string budget_table() const;
 };
 
 class Model {

@@ -188,6 +188,16 @@ void Trainer::open_metrics() {
   for (const auto& row : train_rows) train_csv_.write(row);
   eval_csv_ = CsvWriter(eval_path, eval_columns);
   for (const auto& row : eval_rows) eval_csv_.write(row);
+  if (config_.bound_table) {
+    // One column per stage of the bound's recursion; the names do not depend on the norms.
+    std::vector<std::string> columns = {"step"};
+    const std::vector<double> unit_norms(model_.params().infos().size(), 1.0);
+    for (const auto& stage : model_.certified_bound(unit_norms).stage_names) columns.push_back("log10_" + stage);
+    const std::string path = config_.output_dir + "/bound_table.csv";
+    const auto rows = rows_up_to(path, resumed_step_, columns.size());
+    bound_csv_ = CsvWriter(path, columns);
+    for (const auto& row : rows) bound_csv_.write(row);
+  }
 }
 
 Batch Trainer::rows_of(const Batch& batch, size_t first, size_t rows) {
@@ -434,6 +444,11 @@ EvalResult Trainer::run() {
     std::vector<double> row = {double(step_), e.loss, e.accuracy, e.bound.log10_bound, e.bound.value(), e.max_activation};
     row.insert(row.end(), e.norms.begin(), e.norms.end());
     eval_csv_.write(row);
+    if (bound_csv_.is_open()) {
+      std::vector<double> stages = {double(step_)};
+      stages.insert(stages.end(), e.bound.stage_log10.begin(), e.bound.stage_log10.end());
+      bound_csv_.write(stages);
+    }
     std::printf("eval  step %6ld | val loss %.4f | val acc %.4f | certified bound %s | max activation %.4g\n", step_,
                 e.loss, e.accuracy, e.bound.to_string().c_str(), e.max_activation);
     std::fflush(stdout);
@@ -487,6 +502,9 @@ EvalResult Trainer::run() {
   if (comm_.is_root()) {
     std::printf("done: %ld steps in %s | final val loss %.4f | val acc %.4f | certified Lipschitz bound %s\n", step_,
                 format_duration(wall.elapsed()).c_str(), last.loss, last.accuracy, last.bound.to_string().c_str());
+    if (config_.bound_table)
+      std::printf("certified bound budget at step %ld (running bound after each stage x the factor it applied):\n%s",
+                  step_, last.bound.budget_table().c_str());
     double total = 0;
     for (double s : times_.seconds) total += s;
     std::printf("time per phase:");

@@ -103,7 +103,7 @@ class Trainer {
   std::string last_checkpoint_;  ///< newest checkpoint written or loaded ("" when none)
   double last_accuracy_ = 0;
   StepTimes times_;
-  CsvWriter train_csv_, eval_csv_;
+  CsvWriter train_csv_, eval_csv_, bound_csv_;
 };
 
 }  // namespace lip
