@@ -11,6 +11,7 @@
 #include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/kokkos_args.hpp"
+#include "core/version.hpp"
 #include "io/run_config.hpp"
 #include "model/gpt.hpp"
 #include "model/factory.hpp"
@@ -79,7 +80,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
     return 0;
   }
   if (comm.is_root()) {
-    std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s\n", LIP_VERSION_STRING, comm.size(),
+    std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s\n", lip::version_string(), comm.size(),
                 Kokkos::DefaultExecutionSpace().concurrency(), typeid(Kokkos::DefaultExecutionSpace).name());
     std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
   }

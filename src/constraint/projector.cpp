@@ -173,6 +173,8 @@ void project_embedding(kernels::MatrixView E) {
   kernels::rms_normalize_columns(E, 1.0);
 }
 
+void project_unembedding(kernels::MatrixView U) { kernels::rms_normalize_rows(U, 1.0); }
+
 double rms_to_rms_norm(kernels::MatrixView W, uint64_t seed, ProjectionWorkspace& ws, int iterations) {
   const size_t m = W.extent(0), n = W.extent(1);
   LIP_REQUIRE(ws.rows == m && ws.cols == n, "rms_to_rms_norm: ProjectionWorkspace is for (" << ws.rows << ", "

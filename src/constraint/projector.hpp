@@ -26,7 +26,8 @@
  *   spectral_clip          exact (msign) clip of singular values to [clip_min, w_max]
  *   clipped_wd             (1 − clipped_wd_lambda)·X + clipped_wd_lambda·hardcap_{w_max}(X)
  *   pure_svd               host LAPACK SVD clip to [clip_min, w_max] (not for the GPU hot path)
- * Embeddings ignore the method: project_embedding caps every column's RMS at 1 (§4.2).
+ * Embeddings ignore the method: project_embedding caps every column's RMS at 1 (§4.2), and
+ * project_unembedding every row's of an unembedding head (§4.3).
  */
 #include <cstdint>
 #include <optional>
@@ -103,6 +104,8 @@ void project_linear(kernels::MatrixView W, const ProjectionSettings& settings, d
 
 //! Embedding projection: every column (token) of E (D, V) has its RMS capped at 1 (§4.2).
 void project_embedding(kernels::MatrixView E);
+//! Unembedding [V, D]: every row's (token's) RMS capped at 1, never re-inflated (§4.3).
+void project_unembedding(kernels::MatrixView U);
 
 //! ‖W‖_{RMS→RMS} = sqrt(n/m)·σ1 with σ1 from `iterations` power iterations (a lower estimate;
 //! converged when σ2/σ1 is not close to 1). Used by metrics and the Lipschitz bound.

@@ -21,7 +21,14 @@ constexpr const char* kRngNote =
 
 std::string real_dtype() { return std::is_same<kernels::Real, double>::value ? "float64" : "float32"; }
 
-std::string kind_name(ParamKind k) { return k == ParamKind::embedding ? "embedding" : "matrix"; }
+std::string kind_name(ParamKind k) {
+  switch (k) {
+    case ParamKind::embedding: return "embedding";
+    case ParamKind::unembedding: return "unembedding";
+    case ParamKind::matrix: break;
+  }
+  return "matrix";
+}
 
 std::string dataset_name(const std::string& group, const ParamStore& params, size_t i) {
   return group + "/" + std::to_string(i) + "_" + params.info(i).name;

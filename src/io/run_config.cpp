@@ -59,6 +59,9 @@ io::DeckSchema deck_schema() {
   s.add_double("model.rope_base", 0, "GPT: rotary base (0: the convention's default)", DeckRange::at_least(0));
   s.add_string("model.norm", "none", "GPT: pre-norm substitute at the start of each branch", {"none", "rmsnorm", "layernorm"});
   s.add_bool("model.zero_init", true, "GPT: zero-initialize attention/MLP output projections and the head");
+  s.add_bool("model.unembed", false,
+             "GPT: the head is an unembedding (rows = tokens, row-RMS dualization, rows capped at RMS 1 after each "
+             "step, constraint.method ignored) instead of a Linear layer (ALGORITHMS §4.3)");
   s.add_string("model.embedding_backward", "deterministic", "GPT: embedding scatter-add (atomic is not bitwise reproducible)",
                {"deterministic", "atomic"});
   s.add_int("model.head_rows", 0, "GPT: rows of the head (0: vocabulary size; NanoGPT pads 50257 to 50304)",
@@ -177,6 +180,7 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.rope_base = d.get_double("model.rope_base");
   c.norm = d.get_string("model.norm");
   c.zero_init = d.get_bool("model.zero_init");
+  c.unembed = d.get_bool("model.unembed");
   c.embedding_backward = d.get_string("model.embedding_backward");
   c.bound_formula = d.get_string("model.bound_formula");
   c.head_rows = size_t(d.get_int("model.head_rows"));
@@ -223,6 +227,10 @@ RunConfig make_run_config(const io::InputDeck& d) {
   k.clip_min = d.get_double("constraint.clip_min");
   k.head_w_max = d.get_double("constraint.head_w_max");
   k.qk_w_max = d.get_double("constraint.qk_w_max");
+  LIP_REQUIRE(!c.unembed || c.model_kind == "gpt", deck_name(d) << ": model.unembed true needs model.kind gpt");
+  LIP_REQUIRE(!c.unembed || k.head_w_max == 0,
+              deck_name(d) << ": constraint.head_w_max " << k.head_w_max << " has no effect with model.unembed true "
+                           << "(the unembedding's rows are capped at RMS 1 instead); remove one of the two keys");
   k.clipped_wd_lambda = d.get_double("constraint.clipped_wd_lambda");
   c.checkpoint_every = long(d.get_int("checkpoint.every"));
   c.checkpoint_keep = int(d.get_int("checkpoint.keep"));

@@ -54,6 +54,7 @@ struct RunConfig {
   std::string embedding_cap = "project", target_norms = "modula";
   bool embed_bias_correction = false;
   bool zero_init = true;
+  bool unembed = false;  ///< GPT head is an Unembed (row-RMS maps) instead of a Linear
   // optimizer
   std::string optimizer, schedule, ns_table;
   double lr = 0, beta1 = 0.9, beta2 = 0.95, eps = 1e-12, weight_decay = 0;

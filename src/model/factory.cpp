@@ -29,6 +29,7 @@ GptConfig make_gpt_config(const RunConfig& c, size_t vocab, std::vector<size_t> 
   g.rope_base = c.rope_base;
   g.norm = c.norm;
   g.zero_init = c.zero_init;
+  g.unembed = c.unembed;
   g.embedding_backward = c.embedding_backward == "atomic" ? kernels::EmbeddingBackwardMode::atomic
                                                           : kernels::EmbeddingBackwardMode::deterministic;
   g.bound_formula = c.bound_formula == "reference_code" ? BoundFormula::reference_code : BoundFormula::paper;

@@ -77,6 +77,7 @@ std::vector<ParamInfo> gpt_layout(const GptConfig& c) {
   head.target_norm = t.head;
   head.zero_init = c.zero_init;
   head.group = "head";
+  if (c.unembed) head.kind = ParamKind::unembedding;
   infos.push_back(head);
   return infos;
 }

@@ -45,6 +45,9 @@ struct GptConfig {
   double rope_base = 0;        ///< 0: the variant's default
   std::string norm = "none";   ///< none | rmsnorm | layernorm
   bool zero_init = true;
+  /// The head is an Unembed (§4.3): [V, D], rows = tokens, row-RMS dualization and cap. Its
+  /// forward and backward are the Linear head's; the bound uses its RMS→RMS operator norm.
+  bool unembed = false;
   kernels::EmbeddingBackwardMode embedding_backward = kernels::EmbeddingBackwardMode::deterministic;
   BoundFormula bound_formula = BoundFormula::paper;
   std::vector<size_t> batch_sizes = {64};  ///< per-rank batch sizes forward() will see (train, eval)

@@ -22,6 +22,11 @@ void initialize_parameters(const ParamStore& params, uint64_t seed) {
       kernels::rms_normalize_columns(W, 1e9);  // every token embedding gets RMS exactly 1
       continue;
     }
+    if (info.kind == ParamKind::unembedding) {
+      kernels::fill_normal(W, seed, i);
+      kernels::rms_normalize_rows(W, 1e9);  // every token's row gets RMS exactly 1 (§4.3)
+      continue;
+    }
     kernels::Tensor2 gaussian("init::gaussian", info.rows, info.cols);
     kernels::fill_normal(gaussian, seed, i);
     kernels::NsWorkspace workspace(info.rows, info.cols);

@@ -15,12 +15,13 @@ namespace lip {
 enum class ParamKind {
   matrix,     ///< Linear weight [fan_out, fan_in]: Newton–Schulz dualization, spectral projection
   embedding,  ///< Embedding [D, V], columns = tokens: column-RMS dualization and cap
+  unembedding,  ///< Unembedding head [V, D], rows = tokens: row-RMS dualization and cap (§4.3)
 };
 
 struct ParamInfo {
   std::string name;
   ParamKind kind = ParamKind::matrix;
-  size_t rows = 0, cols = 0;  ///< [fan_out, fan_in] for matrices, [D, V] for embeddings
+  size_t rows = 0, cols = 0;  ///< [fan_out, fan_in] for matrices, [D, V] for embeddings, [V, D] for unembeddings
   double target_norm = 1;     ///< T_a from the module budget (ALGORITHMS §5.4–5.5)
   bool zero_init = false;     ///< starts at exactly zero
   std::string group = "hidden";  ///< optimizer/constraint group name (deck sections)

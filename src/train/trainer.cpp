@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/version.hpp"
 #include "io/checkpoint.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/reductions.hpp"
@@ -340,6 +341,10 @@ void Trainer::project_all(double schedule_factor) {
       project_embedding(params.param(i));
       continue;
     }
+    if (info.kind == ParamKind::unembedding) {
+      project_unembedding(params.param(i));
+      continue;
+    }
     const double lr_t = optimizer_->lr(i, schedule_factor);
     // One seed per step shared by every tensor; the shape distinguishes the start vectors (§3).
     project_linear(params.param(i), projections_[i], lr_t, info.target_norm, config_.seed * 1000003ull + uint64_t(step_),
@@ -411,7 +416,7 @@ void Trainer::save_checkpoint() {
   meta.data_seed = config_.data_seed;
   meta.ranks = comm_.size();
   meta.deck = config_.resolved_deck;
-  meta.version = LIP_VERSION_STRING;
+  meta.version = version_string();
   io::write_checkpoint(path, model_.params(), optimizer_state(), meta);
   // `latest` moves only after the checkpoint is complete on disk, old ones go only after that:
   // a kill at any moment leaves `latest` naming a complete checkpoint.
