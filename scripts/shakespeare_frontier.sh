@@ -41,3 +41,4 @@ for w in sigmas:
 PY
 "$LIP_PYTHON" "$here/plot_training.py" $(for w in $sigmas; do echo "$out/sigma_$w"; done) \
   --labels "$(echo $sigmas | sed 's/\([^ ]*\)/sigma \1/g; s/ sigma/,sigma/g')" --out "$out/frontier.png"
+"$LIP_PYTHON" "$here/plot_frontier.py" $(for w in $sigmas; do echo "$out/sigma_$w"; done) --out "$out/frontier_bound.png"
