@@ -12,7 +12,6 @@ the number of steps. --points adds points from a CSV with columns
 file's series name where they come from). Dashed lines mark the bound limit and the targets.
 """
 import argparse
-import csv
 import math
 import os
 import sys
@@ -22,12 +21,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-
-def read_csv(path):
-    if not os.path.exists(path):
-        sys.exit(f"{path}: not found")
-    with open(path) as f:
-        return list(csv.DictReader(f))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_training import read_rows as read_csv  # noqa: E402
 
 
 def deck_values(run):
@@ -58,6 +53,8 @@ def run_point(run):
 
 
 def file_points(path):
+    if not os.path.exists(path):
+        sys.exit(f"{path}: no such points file")
     points = []
     for i, r in enumerate(read_csv(path), start=2):
         try:
