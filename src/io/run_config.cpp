@@ -71,7 +71,9 @@ io::DeckSchema deck_schema() {
                {"project", "lookup"});
   s.add_string("model.target_norms", "modula",
                "GPT: per-weight target norms from the module algebra (modula) or all 1 (unit, NanoGPT)", {"modula", "unit"});
-  s.add_string("model.bound_formula", "paper", "Certified-bound formula (paper App. C, or the reference code's)",
+  s.add_string("model.bound_formula", "paper", "Certified-bound formula: the paper's App. C (forward order, |final_scale|, valid for any "
+               "softmax_scale), or exactly the reference code's (tracker order, final_scale omitted; for "
+               "comparing with published numbers, not a certificate)",
                {"paper", "reference_code"});
   // optimizer
   s.add_string("optim.kind", DeckDefault::required(), "Optimizer", {"muon", "adamw", "adam", "sgd"});

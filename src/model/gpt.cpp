@@ -346,6 +346,8 @@ LipschitzBound Gpt::certified_bound(const std::vector<double>& norms) const {
   in.residual_scale = config_.residual_scale;
   in.final_scale = config_.final_scale;
   in.formula = config_.bound_formula;
+  // The reference code visits its trackers in index order, i.e. the last forward block first (§13.13).
+  in.tracker_order = config_.bound_formula == BoundFormula::reference_code;
   return gpt_lipschitz_bound(in, true);
 }
 

@@ -18,8 +18,12 @@ class DataSource {
   virtual Batch make_batch(size_t rows) const = 0;
   virtual void next_train_batch(Batch& batch) = 0;
   virtual void eval_batch(size_t k, Batch& batch) = 0;
-  /// Number of distinct evaluation batches available (evaluation cycles through them).
+  /// Number of distinct evaluation batches available.
   virtual size_t available_eval_batches() const = 0;
+  /// Whether asking for more evaluation batches than available cycles through them again (the
+  /// image sources, for parity with the reference's CIFAR validation, ALGORITHMS §13.17) rather
+  /// than being an error (token sources: a repeated window would silently weigh twice).
+  virtual bool eval_batches_cycle() const { return false; }
   virtual size_t input_features() const = 0;
   virtual size_t num_classes() const = 0;
   virtual std::string describe() const = 0;
@@ -40,6 +44,7 @@ class ImageDataSource : public DataSource {
   void next_train_batch(Batch& batch) override;
   void eval_batch(size_t k, Batch& batch) override;
   size_t available_eval_batches() const override { return test_batcher_->batches_per_epoch(); }
+  bool eval_batches_cycle() const override { return true; }
   size_t input_features() const override { return train_.features(); }
   size_t num_classes() const override { return train_.num_classes; }
   std::string describe() const override;

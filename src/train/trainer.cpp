@@ -153,6 +153,13 @@ Trainer::Trainer(const RunConfig& config, Comm& comm, Model& model, DataSource& 
   if (config.eval_batch_size % size_t(comm.size()) != 0)
     throw CollectiveError("data.eval_batch_size " + std::to_string(config.eval_batch_size) +
                           " is not divisible by the " + std::to_string(comm.size()) + " MPI ranks");
+  if (!data.eval_batches_cycle() && config.eval_batches > data.available_eval_batches())
+    throw CollectiveError("data.eval_batches " + std::to_string(config.eval_batches) + " exceeds the " +
+                              std::to_string(data.available_eval_batches()) + " distinct evaluation batches of " +
+                              std::to_string(config.eval_batch_size) + " windows the validation split holds (" +
+                              data.describe() + ")",
+                          "set data.eval_batches (or data.eval_tokens) to at most " +
+                              std::to_string(data.available_eval_batches()));
   for (size_t global : {config.batch_size, config.eval_batch_size}) {
     const size_t local = global / size_t(comm.size());
     LIP_REQUIRE(local % micro_rows(local) == 0, "data.micro_batch " << config.micro_batch << " does not divide the "

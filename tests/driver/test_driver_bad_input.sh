@@ -68,6 +68,10 @@ expect "wrong shape" "wrong_shape.h5.*images" "$tmp/base.in" --set data.file=wro
 expect "wrong dtype" "wrong_dtype.h5.*(uint8|dtype|type)" "$tmp/base.in" --set data.file=wrong_dtype.h5 --set data.dir="$tmp"
 expect "wrong format attribute" "wrong_format.h5.*format" "$tmp/base.in" --set data.file=wrong_format.h5 --set data.dir="$tmp"
 expect "wrong version" "wrong_version.h5.*version" "$tmp/base.in" --set data.file=wrong_version.h5 --set data.dir="$tmp"
+$py "$src/tests/driver/synthetic_datasets.py" baselines "$tmp" || exit 1
+expect "more evaluation batches than the val split holds" \
+  "data.eval_batches 100000 exceeds the [0-9]+ distinct evaluation batches of 4 windows.*baseline_chars.h5" \
+  "$src/inputs/regression/gpt_tiny.in" --set data.dir="$tmp" --set data.eval_batches=100000
 
 # The good file trains (proves the cases above fail for their stated reason only).
 (cd "$tmp" && OMP_NUM_THREADS=1 "$build/lip_driver" "$tmp/base.in" --set data.file=good.h5 --set data.dir="$tmp" \
