@@ -7,7 +7,8 @@
 # (--resume auto), so an interrupted frontier continues where it stopped when run again.
 # Environment: LIP_FRONTIER_SIGMAS (default "1.2 2 3 6 inf"), LIP_FRONTIER_JOBS runs at a time
 # (default 2, one thread each), LIP_FRONTIER_RANKS MPI ranks per run (default 1; with 2 ranks set
-# LIP_FRONTIER_JOBS=1 on a 2-core machine). Prints the frontier table and writes OUTDIR/frontier.png.
+# LIP_FRONTIER_JOBS=1 on a 2-core machine). Prints the frontier table and writes OUTDIR/frontier.png
+# (training curves) and OUTDIR/frontier_bound.png (final accuracy and loss against the bound).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"

@@ -519,10 +519,12 @@ EvalResult Trainer::run() {
                   step_, last.bound.budget_table().c_str());
     double total = 0;
     for (double s : times_.seconds) total += s;
-    std::printf("time per phase:");
-    for (int p = 0; p < StepTimes::kPhases; ++p)
-      std::printf(" %s %.1f%%", StepTimes::names[size_t(p)], 100 * times_.seconds[size_t(p)] / std::max(total, 1e-12));
-    std::printf("\n");
+    if (total > 0) {  // not after a resume at run.steps, which trains nothing
+      std::printf("time per phase:");
+      for (int p = 0; p < StepTimes::kPhases; ++p)
+        std::printf(" %s %.1f%%", StepTimes::names[size_t(p)], 100 * times_.seconds[size_t(p)] / total);
+      std::printf("\n");
+    }
   }
   return last;
 }
