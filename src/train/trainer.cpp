@@ -190,8 +190,10 @@ void Trainer::open_metrics() {
   for (const auto& info : model_.params().infos()) eval_columns.push_back("norm_" + info.name);
   // A resumed run keeps the rows of the run it continues, up to the checkpoint's step.
   const std::string train_path = config_.output_dir + "/train.csv", eval_path = config_.output_dir + "/eval.csv";
+  // A resume at run.steps trains nothing and evaluates the checkpoint again: that row replaces the old one.
+  const long last_kept_eval = resumed_step_ >= config_.steps ? resumed_step_ - 1 : resumed_step_;
   const auto train_rows = rows_up_to(train_path, resumed_step_, train_columns.size());
-  const auto eval_rows = rows_up_to(eval_path, resumed_step_, eval_columns.size());
+  const auto eval_rows = rows_up_to(eval_path, last_kept_eval, eval_columns.size());
   train_csv_ = CsvWriter(train_path, train_columns);
   for (const auto& row : train_rows) train_csv_.write(row);
   eval_csv_ = CsvWriter(eval_path, eval_columns);
@@ -202,7 +204,7 @@ void Trainer::open_metrics() {
     const std::vector<double> unit_norms(model_.params().infos().size(), 1.0);
     for (const auto& stage : model_.certified_bound(unit_norms).stage_names) columns.push_back("log10_" + stage);
     const std::string path = config_.output_dir + "/bound_table.csv";
-    const auto rows = rows_up_to(path, resumed_step_, columns.size());
+    const auto rows = rows_up_to(path, last_kept_eval, columns.size());
     bound_csv_ = CsvWriter(path, columns);
     for (const auto& row : rows) bound_csv_.write(row);
   }

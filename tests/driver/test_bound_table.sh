@@ -5,7 +5,9 @@
 #    last equals eval.csv's log10_bound, and every stage matches the independent recursion
 #    gpt_bound_paper_stages of regression/reference/lipschitz_reference.py run on eval.csv's norms;
 #  * MLP: the stages are the cumulative products of the layer norms, final_scale with the last;
-#  * the budget is printed after the run, and without the key no bound_table.csv is written.
+#  * the budget is printed after the run, and without the key no bound_table.csv is written;
+#  * a finished run resumed at run.steps with the key (the way to get the table for an existing
+#    checkpoint) writes the table once and replaces, not repeats, its final eval.csv row.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
 $py -c 'import torch' 2>/dev/null || { echo "SKIP: $py lacks torch (the reference recursion)"; exit 77; }
@@ -21,6 +23,19 @@ run plain mlp_tiny.in
 grep -q "certified bound budget at step 10" "$tmp/gpt.log" || { echo "FAIL: the transformer's budget was not printed"; fail=1; }
 grep -q "certified bound budget at step 12" "$tmp/mlp.log" || { echo "FAIL: the MLP's budget was not printed"; fail=1; }
 [ ! -e "$tmp/plain/bound_table.csv" ] || { echo "FAIL: bound_table.csv written without metrics.bound_table"; fail=1; }
+cp "$tmp/plain/eval.csv" "$tmp/plain_eval_before.csv"
+run plain mlp_tiny.in --set metrics.bound_table=true --resume latest
+$py - "$tmp/plain_eval_before.csv" "$tmp/plain" <<'PY' || fail=1
+import csv, sys
+before = list(csv.DictReader(open(sys.argv[1])))
+after = list(csv.DictReader(open(f"{sys.argv[2]}/eval.csv")))
+table = list(csv.DictReader(open(f"{sys.argv[2]}/bound_table.csv")))
+steps = [r["step"] for r in after]
+ok = steps == [r["step"] for r in before] and after[-1]["log10_bound"] == before[-1]["log10_bound"]
+ok = ok and [r["step"] for r in table] == [steps[-1]] and table[0][list(table[0])[-1]] == after[-1]["log10_bound"]
+print(f"resume at run.steps: eval.csv steps {steps} (before {[r['step'] for r in before]}), bound_table.csv steps {[r['step'] for r in table]}")
+sys.exit(0 if ok else 1)
+PY
 PYTHONPATH="$src/regression/reference" $py - "$tmp" <<'PY' || fail=1
 import csv, math, sys
 import lipschitz_reference as ref
