@@ -17,14 +17,13 @@ void initialize_parameters(const ParamStore& params, uint64_t seed) {
       Kokkos::deep_copy(W, kernels::Real(0));
       continue;
     }
-    if (info.kind == ParamKind::embedding) {
+    if (info.kind != ParamKind::matrix) {
+      // Every token's slice (embedding column, unembedding row, §4.2–4.3) gets RMS exactly 1.
       kernels::fill_normal(W, seed, i);
-      kernels::rms_normalize_columns(W, 1e9);  // every token embedding gets RMS exactly 1
-      continue;
-    }
-    if (info.kind == ParamKind::unembedding) {
-      kernels::fill_normal(W, seed, i);
-      kernels::rms_normalize_rows(W, 1e9);  // every token's row gets RMS exactly 1 (§4.3)
+      if (info.kind == ParamKind::embedding)
+        kernels::rms_normalize_columns(W, 1e9);
+      else
+        kernels::rms_normalize_rows(W, 1e9);
       continue;
     }
     kernels::Tensor2 gaussian("init::gaussian", info.rows, info.cols);

@@ -66,16 +66,15 @@ void Optimizer::dualize(const ParamStore& params, size_t i, const kernels::Matri
     kernels::newton_schulz(out, in, workspaces_->for_shape(info.rows, info.cols), kernels::ns_table(g.ns_table));
     kernels::scale("kernels::muon_dualize_scale", out,
                    kernels::Real(std::sqrt(double(info.rows) / double(info.cols)) * info.target_norm));
-  } else if (info.kind == ParamKind::embedding) {
-    // Embedding (ℓ1→RMS duality map, §4.2): columns normalized to RMS 1, inflated at most by
+  } else {
+    // Embedding (ℓ1→RMS duality map, §4.2) and unembedding (§4.3): every token's slice (a column
+    // of the embedding, a row of the unembedding) normalized to RMS 1, inflated at most by
     // `embed_inflation`, times T.
     Kokkos::deep_copy(out, in);
-    kernels::rms_normalize_columns(out, g.embed_inflation);
-    kernels::scale("kernels::muon_dualize_scale", out, kernels::Real(info.target_norm));
-  } else {
-    // Unembedding (§4.3): the same map on rows (one row per token).
-    Kokkos::deep_copy(out, in);
-    kernels::rms_normalize_rows(out, g.embed_inflation);
+    if (info.kind == ParamKind::embedding)
+      kernels::rms_normalize_columns(out, g.embed_inflation);
+    else
+      kernels::rms_normalize_rows(out, g.embed_inflation);
     kernels::scale("kernels::muon_dualize_scale", out, kernels::Real(info.target_norm));
   }
 }

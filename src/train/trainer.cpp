@@ -191,7 +191,7 @@ void Trainer::open_metrics() {
   // A resumed run keeps the rows of the run it continues, up to the checkpoint's step.
   const std::string train_path = config_.output_dir + "/train.csv", eval_path = config_.output_dir + "/eval.csv";
   // A resume at run.steps trains nothing and evaluates the checkpoint again: that row replaces the old one.
-  const long last_kept_eval = resumed_step_ >= config_.steps ? resumed_step_ - 1 : resumed_step_;
+  const long last_kept_eval = resumed_at_end() ? resumed_step_ - 1 : resumed_step_;
   const auto train_rows = rows_up_to(train_path, resumed_step_, train_columns.size());
   const auto eval_rows = rows_up_to(eval_path, last_kept_eval, eval_columns.size());
   train_csv_ = CsvWriter(train_path, train_columns);
@@ -507,7 +507,7 @@ EvalResult Trainer::run() {
       return last;
     }
   }
-  if (step_ == resumed_step_) {  // resumed at or past run.steps: nothing to train, report the state
+  if (resumed_at_end()) {  // nothing to train: report the state
     if (comm_.is_root())
       std::printf("resume: the checkpoint is at step %ld, run.steps is %ld; nothing to train\n", step_, config_.steps);
     last = evaluate();

@@ -98,6 +98,8 @@ class Trainer {
   Batch train_batch_, eval_batch_;
   long step_ = 0;
   long resumed_step_ = -1;  ///< step of the checkpoint resume() loaded, -1 for a fresh run
+  /// Resumed at or past run.steps: run() trains nothing and evaluates the checkpoint once more.
+  bool resumed_at_end() const { return resumed_step_ >= config_.steps; }
   long stop_at_ = -1;
   int stop_signal_ = 0;
   std::string last_checkpoint_;  ///< newest checkpoint written or loaded ("" when none)
