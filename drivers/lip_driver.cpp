@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "core/blas_runtime.hpp"
 #include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/kokkos_args.hpp"
@@ -80,8 +81,11 @@ int run(int argc, char** argv, lip::Comm& comm) {
     return 0;
   }
   if (comm.is_root()) {
-    std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s\n", lip::version_string(), comm.size(),
-                Kokkos::DefaultExecutionSpace().concurrency(), typeid(Kokkos::DefaultExecutionSpace).name());
+    const lip::BlasRuntime blas = lip::detect_blas_runtime();
+    std::printf("lip_driver %s | %d MPI rank(s) x %d thread(s) | Kokkos %s | %s\n", lip::version_string(), comm.size(),
+                Kokkos::DefaultExecutionSpace().concurrency(), typeid(Kokkos::DefaultExecutionSpace).name(),
+                lip::describe(blas).c_str());
+    if (const std::string warning = lip::slow_blas_warning(blas); !warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
   }
   auto data = lip::make_data_source(config);

@@ -7,6 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 bash "$here/setup.sh"
+lip_select_openblas_core   # OpenBLAS is installed now
 bash "$here/build.sh" Release
 deck="${1:-$LIP_REPO/inputs/shakespeare.in}"
 [ $# -gt 0 ] && shift

@@ -6,6 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
 bash "$here/setup.sh"
+lip_select_openblas_core   # OpenBLAS is installed now
 bash "$here/build.sh" Release
 cd "$LIP_BUILD_DIR"
 ctest --output-on-failure -j 2 "$@"
