@@ -231,7 +231,7 @@ inline void attention_forward(const Tensor3& out,          // (B, T, NH*HS)
                            for (size_t u = 1; u <= t; ++u) mx = blk(s0 + u) > mx ? blk(s0 + u) : mx;
                            double sum = 0;
                            for (size_t u = 0; u <= t; ++u) {
-                             const Real e = math::exp(blk(s0 + u) - mx);
+                             const Real e = math::exp_nonpositive(blk(s0 + u) - mx);  // argument <= 0
                              blk(s0 + u) = e;
                              sum += e;
                            }

@@ -39,9 +39,10 @@ struct GeluTanhScaled {
     Real half_one_minus_tanh2;  // ½(1 − tanh² u)
   };
   KOKKOS_INLINE_FUNCTION static Parts parts(Real u) {
-    const Real e = math::exp(Real(-2) * math::fabs(u));
+    const Real e = math::exp_nonpositive(Real(-2) * math::fabs(u));
     const Real inv = Real(1) / (Real(1) + e);
-    return {u >= Real(0) ? inv : e * inv, Real(2) * e * inv * inv};
+    const Real e_inv = e * inv;  // computed outside the select, so the loop stays branch-free
+    return {u >= Real(0) ? inv : e_inv, Real(2) * e_inv * inv};
   }
   KOKKOS_INLINE_FUNCTION Real value(Real x) const {
     const Real u = Real(0.7978845608028654) * (x + Real(0.044715) * x * x * x);  // sqrt(2/π) = 0.79788...

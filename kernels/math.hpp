@@ -23,6 +23,37 @@ template <class T> KOKKOS_INLINE_FUNCTION T cos(T x) { return LIP_KOKKOS_MATH_NS
 template <class T> KOKKOS_INLINE_FUNCTION T pow(T x, T y) { return LIP_KOKKOS_MATH_NS::pow(x, y); }
 template <class T> KOKKOS_INLINE_FUNCTION T fabs(T x) { return x < T(0) ? -x : x; }
 
+//! exp(x) for x <= 0 (softmax and GeLU arguments), in (0, 1]. In float on the host: Cody–Waite
+//! reduction x = n·ln2 + r, |r| <= ln2/2, a degree-7 polynomial for exp(r) (Cephes expf
+//! coefficients) and 2^n assembled in the exponent bits; relative error <= 1.2e-7 (2 ulp) against
+//! exp in double over [-87.3, 0] (test_gelu), 0 below -87.3 where expf is denormal. Unlike libm's
+//! expf it has no call and no branch, so a pointwise loop over it vectorizes (docs/PERFORMANCE.md).
+//! Double, and the device (whose expf is a fast intrinsic), use exp itself.
+template <class T> KOKKOS_INLINE_FUNCTION T exp_nonpositive(T x) { return exp(x); }
+KOKKOS_INLINE_FUNCTION float exp_nonpositive(float x) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__) || defined(__SYCL_DEVICE_ONLY__)
+  return exp(x);
+#else
+  const float below = x < -87.3f ? 0.0f : 1.0f;   // exp underflows to 0 (expf: denormals)
+  x = x < -87.3f ? -87.3f : x;
+  const int n = int(x * 1.44269504088896341f - 0.5f);  // round(x / ln2) for x <= 0 (truncates toward 0)
+  const float nf = float(n);
+  float r = x - nf * 0.693359375f;  // ln2 split in two (Cody–Waite): exact high part ...
+  r = r + nf * 2.12194440e-4f;      // ... and the low part
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int bits = (n + 127) << 23;  // 2^n, n in [-126, 0]
+  float scale;
+  __builtin_memcpy(&scale, &bits, sizeof scale);
+  return p * scale * below;
+#endif
+}
+
 #undef LIP_KOKKOS_MATH_NS
 
 }  // namespace lip::kernels::math

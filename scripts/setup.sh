@@ -15,7 +15,7 @@ packages=(cmake g++ make pkg-config dpkg-dev
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libgtest-dev libopenblas-dev liblapack-dev
           nlohmann-json3-dev libpcre2-dev libcli11-dev libfmt-dev
-          python3-numpy python3-h5py python3-matplotlib)
+          python3-numpy python3-h5py python3-matplotlib python3-torch)
 
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi

@@ -1,6 +1,9 @@
 // GeLU / 1.1289 (tanh and erf forms) against the naive host reference, plus properties.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/gelu.hpp"
 #include "kernels/reference/gelu_reference.hpp"
 #include "support/transformer_ops_util.hpp"
@@ -66,4 +69,19 @@ TEST(Gelu, ScaledSlopeIsAtMostOne) {
     EXPECT_LE(mx, 1.0001) << f.name;
     EXPECT_GE(mx, 0.9999) << f.name;
   }
+}
+
+TEST(Gelu, ExpOfNonpositiveArgumentsMatchesExpInDouble) {
+  // math::exp_nonpositive (the vectorizable float exp behind the tanh form and the softmax)
+  // against exp in double on a dense grid of [-87.3, 0] and beyond, where it must flush to 0.
+  double worst = 0.0;
+  for (int i = 0; i <= 2000000; ++i) {
+    const float x = float(-87.3 * double(i) / 2000000.0);
+    const double want = std::exp(double(x));
+    worst = std::max(worst, std::abs(double(k::math::exp_nonpositive(x)) - want) / want);
+  }
+  EXPECT_LT(worst, 2.5e-7) << "worst relative error on [-87.3, 0]";
+  EXPECT_EQ(k::math::exp_nonpositive(0.0f), 1.0f);
+  for (float x : {-87.4f, -100.0f, -1e30f}) EXPECT_EQ(k::math::exp_nonpositive(x), 0.0f) << x;
+  EXPECT_EQ(k::math::exp_nonpositive(-3.0), std::exp(-3.0)) << "double goes through exp itself";
 }
