@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   int rc = 0;
   {
-    lip::KokkosArgs args(argc, argv);
+    lip::KokkosArgs args(argc, argv, lip::KokkosWarnings::silenced);  // stdout is the text
     Kokkos::ScopeGuard kokkos(args.kokkos_argc(), args.kokkos_argv());
     auto program_args = args.program_args();
     try {
