@@ -18,6 +18,7 @@ bash "$here/prepare_data.sh" "$deck"
 # the cores divide the deck's batch; otherwise one rank with a thread per core. LIP_RANKS overrides.
 cores="$(nproc)"
 batch="$(awk '$1 == "data.batch_size" {print $2}' "$deck" | tail -n 1)"
+for arg in "$@"; do [[ "$arg" == data.batch_size=* ]] && batch="${arg#data.batch_size=}"; done  # --set overrides
 ranks="${LIP_RANKS:-1}"
 if [ -z "${LIP_RANKS:-}" ] && [ "$cores" -gt 1 ] && [ -n "$batch" ] && [ $((batch % cores)) -eq 0 ]; then ranks="$cores"; fi
 if [ "$ranks" -gt 1 ]; then

@@ -86,6 +86,6 @@ TEST(Gelu, ExpOfNonpositiveArgumentsMatchesExpInDouble) {
   EXPECT_LT(worst, 2.5e-7) << "worst relative error on [-87.3, 0]";
   EXPECT_EQ(k::math::exp_nonpositive(0.0f), 1.0f);
   EXPECT_TRUE(std::isnan(k::math::exp_nonpositive(std::numeric_limits<float>::quiet_NaN()))) << "NaN must propagate";
-  for (float x : {-87.4f, -100.0f, -1e30f}) EXPECT_EQ(k::math::exp_nonpositive(x), 0.0f) << x;
+  for (float x : {-87.4f, -100.0f, -1e30f, -std::numeric_limits<float>::infinity()}) EXPECT_EQ(k::math::exp_nonpositive(x), 0.0f) << x;
   EXPECT_EQ(k::math::exp_nonpositive(-3.0), std::exp(-3.0)) << "double goes through exp itself";
 }
