@@ -17,29 +17,23 @@
 #include "model/gpt.hpp"
 #include "model/factory.hpp"
 #include "model/mlp.hpp"
+#include "train/batch_plan.hpp"
 #include "train/data_source.hpp"
 #include "train/trainer.hpp"
 
 namespace {
 
-// Per-rank forward sizes: each rank's share of the global batch, in micro-batches of data.micro_batch.
-size_t forward_rows(const lip::RunConfig& c, size_t global_rows, int ranks) {
-  const size_t local = global_rows / size_t(ranks);
-  return c.micro_batch > 0 && c.micro_batch < local ? c.micro_batch : local;
-}
-
-std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, const lip::Comm& comm) {
-  const size_t train_rows = forward_rows(c, c.batch_size, comm.size());
-  const size_t eval_rows = forward_rows(c, c.eval_batch_size, comm.size());
+std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, const lip::BatchPlan& plan,
+                                        const lip::Comm& comm) {
   if (c.model_kind == "gpt") {
-    const auto g = lip::make_gpt_config(c, data.num_classes(), {train_rows, eval_rows});
+    const auto g = lip::make_gpt_config(c, data.num_classes(), plan.forward_rows());
     const auto memory = lip::estimate_gpt_memory(g);
     if (comm.is_root()) std::printf("memory: %s\n", memory.describe().c_str());
     lip::require_memory(memory.total_bytes, "this deck");
     return std::make_unique<lip::Gpt>(g);
   }
   return std::make_unique<lip::Mlp>(
-      lip::make_mlp_config(c, data.input_features(), data.num_classes(), std::max(train_rows, eval_rows)));
+      lip::make_mlp_config(c, data.input_features(), data.num_classes(), std::max(plan.train.micro, plan.eval.micro)));
 }
 
 int run(int argc, char** argv, lip::Comm& comm) {
@@ -88,14 +82,15 @@ int run(int argc, char** argv, lip::Comm& comm) {
     if (const std::string warning = lip::slow_blas_warning(blas); !warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
   }
+  const auto plan = lip::BatchPlan::make(config, comm.size(), comm.rank());
   auto data = lip::make_data_source(config);
-  auto model = build_model(config, *data, comm);
+  auto model = build_model(config, *data, plan, comm);
   model->initialize(config.seed);
   if (comm.is_root()) {
     std::printf("data: %s\nmodel: %s with %zu parameters in %zu tensors\n", data->describe().c_str(),
                 config.model_kind.c_str(), model->params().num_parameters(), model->params().num_tensors());
   }
-  lip::Trainer trainer(config, comm, *model, *data);
+  lip::Trainer trainer(config, plan, comm, *model, *data);
   if (!resume.empty()) trainer.resume(resume);
   if (stop_at >= 0) trainer.stop_at(stop_at);
   trainer.run();

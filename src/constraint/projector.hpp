@@ -1,6 +1,7 @@
 #pragma once
-/* Weight projection ("project" step, ALGORITHMS §2): deck name -> spectral map, and the generic
- * wrapper that puts a Linear weight W (m, n) = (fan_out, fan_in) into the normalized space.
+/* Weight projection ("project" step, ALGORITHMS §2): the generic wrapper that puts a Linear weight
+ * W (m, n) = (fan_out, fan_in) into the normalized space, and the Projector that applies every
+ * tensor's policy after each optimizer step.
  *
  *   c     = sqrt(m/n)                                     fan scale, §0
  *   η     = lr_t · target_norm                            RMS→RMS size of this step's update
@@ -15,58 +16,27 @@
  * which never forwards the flag: those methods then constrain to RMS→RMS norm 1 whatever w_max.
  * Every other method takes w_max (or its own parameters) explicitly and is never sensitive.
  *
- * Methods (P acts on X = W/c; contracts in kernels/spectral.hpp):
- *   none                   P(X) = X (plain weight decay lives in the optimizer)
- *   spec_wd                top singular value × (1 − spectral_wd)
- *   spec_normalize         X / max(1, σ1)
- *   orthogonal             NS(X), reference6 table
- *   spec_hammer            top singular value set to w_max
- *   soft_cap               p2∘p1 with the coupled α
- *   hard_cap               4-step polynomial ≈ min(1, σ)
- *   spectral_clip          exact (msign) clip of singular values to [clip_min, w_max]
- *   clipped_wd             (1 − clipped_wd_lambda)·X + clipped_wd_lambda·hardcap_{w_max}(X)
- *   pure_svd               host LAPACK SVD clip to [clip_min, w_max] (not for the GPU hot path)
+ * The maps P and their scratch needs are listed once, in constraint/registry.hpp.
  * Embeddings ignore the method: project_embedding caps every column's RMS at 1 (§4.2), and
  * project_unembedding every row's of an unembedding head (§4.3).
  */
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "constraint/registry.hpp"
 #include "kernels/spectral.hpp"
+#include "model/param_store.hpp"
 
 namespace lip {
 
-//! Weight-constraint method (deck key constraint.kind; names in parse_projection_method).
-enum class ProjectionMethod {
-  none,
-  spectral_weight_decay,
-  spectral_normalize,
-  orthogonal,
-  spectral_hammer,
-  soft_cap,
-  hard_cap,
-  spectral_clip,
-  clipped_weight_decay,
-  pure_svd
-};
+class Optimizer;
 
-//! Deck name -> method (none, spec_wd, spec_normalize, orthogonal, spec_hammer, soft_cap, hard_cap,
-//! spectral_clip, clipped_wd, pure_svd). Unknown names throw lip::Error listing the valid names
-//! and the closest one.
-ProjectionMethod parse_projection_method(const std::string& name);
-
-//! Method -> deck name (inverse of parse_projection_method).
-const std::string& projection_method_name(ProjectionMethod method);
-
-//! Every deck name, in enum order.
-const std::vector<std::string>& projection_method_names();
-
-//! True when the method constrains to RMS→RMS norm w_max only through the sensitive scaling.
-bool projection_is_sensitive(ProjectionMethod method, bool sensitive_all);
-
-//! Per-weight projection settings (deck section `constraint.`).
+//! Projection settings of one weight. `method` and `w_max` come from the tensor's policy
+//! (ParamInfo::constraint); the rest from the deck section `constraint.`, shared by all tensors.
 struct ProjectionSettings {
   ProjectionMethod method = ProjectionMethod::none;
   double w_max = 1.0;                     // cap in RMS→RMS units
@@ -84,13 +54,15 @@ struct ProjectionSettings {
 struct ProjectionWorkspace {
   //! Scratch for every method (the exact clip needs 3 extra (rows, cols) matrices).
   ProjectionWorkspace(size_t rows, size_t cols);
-  //! Scratch for `method` only (plus the power-iteration vectors used by rms_to_rms_norm).
-  ProjectionWorkspace(size_t rows, size_t cols, ProjectionMethod method);
+  //! Scratch for `methods` only (plus the power-iteration vectors used by rms_to_rms_norm).
+  ProjectionWorkspace(size_t rows, size_t cols, const std::vector<ProjectionMethod>& methods);
+  ProjectionWorkspace(size_t rows, size_t cols, ProjectionMethod method)
+      : ProjectionWorkspace(rows, cols, std::vector<ProjectionMethod>{method}) {}
   size_t rows, cols;
   kernels::SingularTriple top;                 // (rows), (cols) power iteration; always allocated
                                                // (small, and rms_to_rms_norm uses it)
-  std::optional<kernels::NsWorkspace> ns;      // orthogonal, hard_cap, soft_cap
-  std::optional<kernels::ClipWorkspace> clip;  // spectral_clip, clipped_wd
+  std::optional<kernels::NsWorkspace> ns;      // polynomial methods (registry: polynomial_scratch)
+  std::optional<kernels::ClipWorkspace> clip;  // exact clips (registry: clip_scratch)
 };
 
 //! Soft-cap α that project_linear uses for this weight and step (§2.2, §2.4).
@@ -110,5 +82,27 @@ void project_unembedding(kernels::MatrixView U);
 //! ‖W‖_{RMS→RMS} = sqrt(n/m)·σ1 with σ1 from `iterations` power iterations (a lower estimate;
 //! converged when σ2/σ1 is not close to 1). Used by metrics and the Lipschitz bound.
 double rms_to_rms_norm(kernels::MatrixView W, uint64_t seed, ProjectionWorkspace& ws, int iterations = 16);
+
+//! The projection step of every tensor by its policy, with one workspace per distinct shape that
+//! holds the scratch of the methods used at that shape (allocated here, once).
+class Projector {
+ public:
+  //! `shared`: the deck's constraint settings; each tensor's method and w_max replace its own.
+  Projector(const ParamStore& params, const ProjectionSettings& shared);
+  ~Projector();
+
+  //! Project every tensor after the optimizer step: token tables by kind (§4.2, §4.3, unless not
+  //! `projected`), matrices by project_linear with the tensor's learning rate this step.
+  void apply(const ParamStore& params, const Optimizer& optimizer, double schedule_factor, uint64_t step_seed);
+
+  const ProjectionSettings& settings(size_t i) const { return settings_.at(i); }
+  //! The workspace of tensor i's shape (also the power-iteration scratch of the norm metrics).
+  ProjectionWorkspace& workspace(size_t i) const { return *workspace_of_.at(i); }
+
+ private:
+  std::vector<ProjectionSettings> settings_;
+  std::map<std::pair<size_t, size_t>, std::unique_ptr<ProjectionWorkspace>> workspaces_;
+  std::vector<ProjectionWorkspace*> workspace_of_;
+};
 
 }  // namespace lip

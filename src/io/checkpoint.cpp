@@ -149,7 +149,7 @@ void write_checkpoint(const std::string& path, const ParamStore& params, const s
       f.write<kernels::Real>(name, {info.rows, info.cols}, host_copy(params.param(i)));
       f.write_attr(name, "name", info.name);
       f.write_attr(name, "kind", kind_name(info.kind));
-      f.write_attr(name, "group", info.group);
+      f.write_attr(name, "group", info.group());
       f.write_attr(name, "target_norm", info.target_norm);
     }
     std::string stored;

@@ -1,5 +1,6 @@
 #include "io/run_config.hpp"
 
+#include "constraint/registry.hpp"
 #include "core/error.hpp"
 
 namespace lip {
@@ -100,8 +101,7 @@ io::DeckSchema deck_schema() {
   s.add_string("optim.schedule", "linear", "Learning-rate schedule", {"linear", "cosine", "sqrt", "none", "flat_linear"});
   // constraint
   s.add_string("constraint.method", "none", "Weight constraint applied to every matrix after every step",
-               {"none", "spec_wd", "spec_normalize", "orthogonal", "spec_hammer", "soft_cap", "hard_cap",
-                "spectral_clip", "clipped_wd", "pure_svd"});
+               constraint_method_names());
   s.add_double("constraint.w_max", 1.0, "Target max RMS->RMS norm (sigma_max)", DeckRange::greater_than(0));
   s.add_double("constraint.spectral_wd", 0.0, "Strength of spectral weight decay (spec_wd)", DeckRange::between(0, 1));
   s.add_int("constraint.power_iterations", 16, "Power-iteration steps of spec_wd/spec_normalize/spec_hammer",

@@ -27,7 +27,7 @@ GptConfig make_gpt_config(const RunConfig& c, size_t vocab, std::vector<size_t> 
            : c.rope == "nanogpt" ? kernels::RopeVariant::nanogpt
                                  : kernels::RopeVariant::textbook;
   g.rope_base = c.rope_base;
-  g.norm = c.norm;
+  g.norm = parse_norm_kind(c.norm);
   g.zero_init = c.zero_init;
   g.unembed = c.unembed;
   g.embedding_backward = c.embedding_backward == "atomic" ? kernels::EmbeddingBackwardMode::atomic
@@ -35,7 +35,7 @@ GptConfig make_gpt_config(const RunConfig& c, size_t vocab, std::vector<size_t> 
   g.bound_formula = c.bound_formula == "reference_code" ? BoundFormula::reference_code : BoundFormula::paper;
   g.head_rows = c.head_rows;
   g.unit_target_norms = c.target_norms == "unit";
-  g.embedding_cap = c.embedding_cap;
+  g.embedding_cap = parse_embedding_cap(c.embedding_cap);
   g.batch_sizes = std::move(batch_sizes);
   return g;
 }
@@ -58,10 +58,10 @@ MemoryEstimate estimate_gpt_memory(const GptConfig& g) {
   const double V = double(g.head_rows > 0 ? g.head_rows : g.vocab_size), NH = g.num_heads;
   const double B = double(*std::max_element(g.batch_sizes.begin(), g.batch_sizes.end()));
   MemoryEstimate m;
-  m.parameters = size_t(C * double(g.vocab_size) + L * (4 * C * C + 2 * C * H) + V * C);
+  m.parameters = gpt_parameter_count(g);
   // parameters + gradients + optimizer slabs (first moment, second moment, direction, Nesterov blend)
   m.bytes_per_parameter = 6 * R;
-  const double normed = g.norm == "none" ? 0 : 2;
+  const double normed = g.norm == NormKind::none ? 0 : 2;
   // per token: per block h_in, q, k, v, attn, h_att (+ z1, z2) and m_pre, m_act; then the backward's
   // shared gradient buffers, the final stream and the logits/probabilities/logit gradients
   m.activation_bytes_per_token =

@@ -10,6 +10,7 @@
 // or head) are exact: their log10 is −inf and the sums treat it as an additive zero.
 #include <vector>
 
+#include "kernels/gelu.hpp"
 #include "model/model.hpp"
 
 namespace lip {
@@ -20,6 +21,8 @@ struct GptBlockNorms {
   double w;        // attention output projection
   double mlp_in;   // MLP first layer (fan_out = 4C in NanoGPT)
   double mlp_out;  // MLP second layer
+  //! The norm of the block weight with this role (model/gpt_layout.hpp's table).
+  double& of(ParamRole role);
 };
 
 //! Which recursion to evaluate.
@@ -49,7 +52,7 @@ struct GptBoundInput {
   double softmax_scale = 1;           //!< s: attention logits are s·(q·k)/d_head (NanoGPT cap script: 24)
   double residual_scale = 1;          //!< ρ: residual share α = ρ/(2L) (NanoGPT: ρ = 1, α = 1/24)
   double final_scale = 1;             //!< logit multiplier (Table 1's σ_max = 1 row: 8)
-  double mlp_divisor = 1.1289;        //!< GeLU is divided by its max slope to make it 1-Lipschitz
+  double mlp_divisor = kernels::gelu_max_slope;  //!< GeLU is divided by its max slope to make it 1-Lipschitz
   BoundFormula formula = BoundFormula::paper;
   //! reference_code only: iterate tracker index 0 (= the LAST block) first and index a[2i] in
   //! that order, as the reference code does (§13 item 13). An error with the other formulas.

@@ -28,6 +28,7 @@ class Mlp : public Model {
   explicit Mlp(const MlpConfig& config);
 
   const ParamStore& params() const override { return params_; }
+  ParamStore& mutable_params() override { return params_; }
   void initialize(uint64_t seed) override;
   double forward(const Batch& batch) override;
   void backward() override;

@@ -35,6 +35,8 @@ class Model {
  public:
   virtual ~Model() = default;
   virtual const ParamStore& params() const = 0;
+  /// Set-up only: the store whose per-tensor policy (constraint/policy.hpp) is filled in.
+  virtual ParamStore& mutable_params() = 0;
   /// Draw the initial weights from the counter-based RNG (identical on every rank and backend).
   virtual void initialize(uint64_t seed) = 0;
   virtual double forward(const Batch& batch) = 0;

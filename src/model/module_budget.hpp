@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "model/param_store.hpp"
+
 namespace lip {
 
 /// MLP of `num_layers` Linear layers with final logit scale fs: every layer gets T = 1/(nb·fs)
@@ -31,6 +33,8 @@ struct GptBudgetInput {
 /// Target norms of one transformer block's weights.
 struct GptBlockTargets {
   double q = 0, k = 0, v = 0, w = 0, mlp_in = 0, mlp_out = 0;
+  //! The target of the block weight with this role (model/gpt_layout.hpp's table).
+  double of(ParamRole role) const;
 };
 
 struct GptTargets {

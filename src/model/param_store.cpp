@@ -9,6 +9,29 @@ constexpr size_t kAlignReals = 64 / sizeof(kernels::Real);
 size_t padded(size_t n) { return (n + kAlignReals - 1) / kAlignReals * kAlignReals; }
 }  // namespace
 
+const char* role_name(ParamRole role) {
+  switch (role) {
+    case ParamRole::embed: return "embed";
+    case ParamRole::attn_v: return "attn_v";
+    case ParamRole::attn_q: return "attn_q";
+    case ParamRole::attn_k: return "attn_k";
+    case ParamRole::attn_out: return "attn_out";
+    case ParamRole::mlp_in: return "mlp_in";
+    case ParamRole::mlp_hidden: return "mlp_hidden";
+    case ParamRole::mlp_out: return "mlp_out";
+    case ParamRole::head: return "head";
+  }
+  return "?";
+}
+
+const char* optimizer_group_of(ParamRole role) {
+  switch (role) {
+    case ParamRole::embed: return "embed";
+    case ParamRole::head: return "head";
+    default: return "hidden";
+  }
+}
+
 ParamStore::ParamStore(std::vector<ParamInfo> infos) : infos_(std::move(infos)) {
   size_t offset = 0;
   for (auto& p : infos_) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "constraint/method.hpp"
 #include "kernels/types.hpp"
 
 namespace lip {
@@ -18,18 +19,43 @@ enum class ParamKind {
   unembedding,  ///< Unembedding head [V, D], rows = tokens: row-RMS dualization and cap (§4.3)
 };
 
+/// What a tensor is in its model: the policy (optimizer group, per-role w_max) and the model's own
+/// code (forward, budget, bound) select tensors by role, never by name.
+enum class ParamRole {
+  embed,       ///< token embedding
+  attn_v,      ///< attention value, query, key and output matrices
+  attn_q,
+  attn_k,
+  attn_out,
+  mlp_in,      ///< first Linear of an MLP (block or whole model)
+  mlp_hidden,  ///< a middle Linear of the MLP model
+  mlp_out,     ///< last Linear of an MLP (block or whole model)
+  head,        ///< transformer head (Linear or unembedding)
+};
+const char* role_name(ParamRole role);
+/// The optimizer group (deck section) a role belongs to: embed, head or hidden.
+const char* optimizer_group_of(ParamRole role);
+
+/// A tensor's weight constraint, resolved once at set-up (constraint/policy.hpp).
+struct TensorConstraint {
+  ProjectionMethod method = ProjectionMethod::none;
+  double w_max = 1;  ///< cap in RMS→RMS units
+};
+
 struct ParamInfo {
   std::string name;
   ParamKind kind = ParamKind::matrix;
+  ParamRole role = ParamRole::mlp_hidden;
   size_t rows = 0, cols = 0;  ///< [fan_out, fan_in] for matrices, [D, V] for embeddings, [V, D] for unembeddings
   double target_norm = 1;     ///< T_a from the module budget (ALGORITHMS §5.4–5.5)
   bool zero_init = false;     ///< starts at exactly zero
-  std::string group = "hidden";  ///< optimizer/constraint group name (deck sections)
   bool projected = true;      ///< the projector constrains it after every step
+  TensorConstraint constraint;  ///< matrices only: token tables are capped by kind (§4.2, §4.3)
   size_t offset = 0;          ///< filled by ParamStore
   size_t fan_out() const { return rows; }
   size_t fan_in() const { return cols; }
   size_t count() const { return rows * cols; }
+  const char* group() const { return optimizer_group_of(role); }
 };
 
 class ParamStore {
@@ -42,6 +68,8 @@ class ParamStore {
   const std::vector<ParamInfo>& infos() const { return infos_; }
   const ParamInfo& info(size_t i) const { return infos_.at(i); }
   size_t index_of(const std::string& name) const;
+  /// Set-up only (constraint/policy.hpp): the constraint of tensor i.
+  void set_constraint(size_t i, const TensorConstraint& constraint) { infos_.at(i).constraint = constraint; }
 
   kernels::MatrixView param(size_t i) const { return view_of(params_, i); }
   kernels::MatrixView grad(size_t i) const { return view_of(grads_, i); }

@@ -32,17 +32,16 @@ Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGr
   bool any_adam = false, any_nesterov = false;
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
-    auto it = groups_.find(info.group);
-    LIP_REQUIRE(it != groups_.end(), "parameter " << info.name << " belongs to optimizer group '" << info.group
+    auto it = groups_.find(info.group());
+    LIP_REQUIRE(it != groups_.end(), "parameter " << info.name << " belongs to optimizer group '" << info.group()
                                                   << "', which the deck does not configure");
     group_of_.push_back(&it->second);
     const auto& g = it->second;
     any_adam |= g.kind == OptimizerKind::adamw;
     any_nesterov |= g.kind == OptimizerKind::muon && g.nesterov;  // only Muon blends (SGD uses its buffer)
-    if (g.kind == OptimizerKind::muon && info.kind == ParamKind::matrix) {
-      kernels::ns_table(g.ns_table);  // validates the name now, not at step 1
-      workspaces_->for_shape(info.rows, info.cols);
-    }
+    const bool orthogonalized = g.kind == OptimizerKind::muon && info.kind == ParamKind::matrix;
+    ns_table_of_.push_back(orthogonalized ? &kernels::ns_table(g.ns_table) : nullptr);  // validates the name now
+    if (orthogonalized) workspaces_->for_shape(info.rows, info.cols);
   }
   const size_t n = params.slab_size();
   first_ = kernels::Tensor1("Optimizer::first_moment", n);
@@ -63,7 +62,7 @@ void Optimizer::dualize(const ParamStore& params, size_t i, const kernels::Matri
   const auto& g = group_of(i);
   if (info.kind == ParamKind::matrix) {
     // D = NS(M) · sqrt(fan_out/fan_in) · T: RMS→RMS norm of D is ≈ T (≤ 0.99934·T for reference6).
-    kernels::newton_schulz(out, in, workspaces_->for_shape(info.rows, info.cols), kernels::ns_table(g.ns_table));
+    kernels::newton_schulz(out, in, workspaces_->for_shape(info.rows, info.cols), *ns_table_of_[i]);
     kernels::scale("kernels::muon_dualize_scale", out,
                    kernels::Real(std::sqrt(double(info.rows) / double(info.cols)) * info.target_norm));
   } else {
@@ -80,12 +79,15 @@ void Optimizer::dualize(const ParamStore& params, size_t i, const kernels::Matri
 }
 
 void Optimizer::step(const ParamStore& params, double schedule_factor, long step) {
+  compute_directions(params, step);
+  apply_directions(params, schedule_factor);
+}
+
+void Optimizer::compute_directions(const ParamStore& params, long step) {
   for (size_t i = 0; i < params.num_tensors(); ++i) {
-    const auto& info = params.info(i);
     const auto& g = group_of(i);
-    const auto W = params.param(i), G = params.grad(i);
+    const auto G = params.grad(i);
     const auto buf = params.view_of(first_, i), D = params.view_of(direction_, i);
-    const double lr_t = g.lr * schedule_factor;
     double beta1 = g.beta1;
     if (g.momentum_warmup_start >= 0 && g.momentum_warmup_steps > 0) {
       const double frac = std::min(1.0, double(step) / double(g.momentum_warmup_steps));
@@ -127,9 +129,17 @@ void Optimizer::step(const ParamStore& params, double schedule_factor, long step
         break;
       }
     }
+  }
+}
+
+void Optimizer::apply_directions(const ParamStore& params, double schedule_factor) {
+  for (size_t i = 0; i < params.num_tensors(); ++i) {
+    const auto& g = group_of(i);
+    const double lr_t = g.lr * schedule_factor;
     // 3. decay and step: w ← (1 − wd·lr_t·T)·w − lr_t·D
-    const double decay = g.weight_decay * lr_t * info.target_norm;
-    kernels::decay_and_step(W, D, kernels::Real(decay), kernels::Real(lr_t));
+    const double decay = g.weight_decay * lr_t * params.info(i).target_norm;
+    kernels::decay_and_step(params.param(i), params.view_of(direction_, i), kernels::Real(decay),
+                            kernels::Real(lr_t));
   }
 }
 

@@ -1,16 +1,19 @@
 #pragma once
 /* Per-group optimizers: Muon (ALGORITHMS §5.1–5.2), AdamW/Adam (§5.3) and SGD, applied in the
- * order of §5.6 — momentum, dualize, then decay and step. The projection (weight constraint) is a
- * separate call made by the trainer right after `step`.
+ * order of §5.6 — momentum, dualize, then decay and step. `step` is compute_directions followed by
+ * apply_directions; TrainStep calls the two halves itself so that an update-clipping rule can scale
+ * the direction slab in between. The projection (weight constraint) follows in TrainStep.
  *
- * Each ParamInfo.group names an OptimizerGroup (e.g. `hidden`, `embed`, `head`), so the NanoGPT
- * run can use Muon for matrices and Adam for the embedding with different learning rates.
+ * Each tensor's role names an OptimizerGroup (`hidden`, `embed`, `head`; ParamInfo::group()), so the
+ * NanoGPT run can use Muon for matrices and Adam for the embedding with different learning rates.
+ * Groups and Newton–Schulz tables are resolved once, at construction.
  */
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kernels/newton_schulz.hpp"
 #include "model/param_store.hpp"
 
 namespace lip {
@@ -41,6 +44,10 @@ class Optimizer {
   /// One update of every parameter: momentum → dualize → decay & step. `schedule_factor` is f(t)
   /// of the learning-rate schedule; `step` is the number of completed updates (for warm-ups).
   void step(const ParamStore& params, double schedule_factor, long step);
+  /// Momentum and dualization of every tensor into the direction slab (nothing is updated yet).
+  void compute_directions(const ParamStore& params, long step);
+  /// Decay and step with the direction slab: w ← (1 − wd·lr_t·T)·w − lr_t·D.
+  void apply_directions(const ParamStore& params, double schedule_factor);
 
   /// Learning rate of tensor i this step (lr_group · f(t)); the projector couples to it.
   double lr(size_t i, double schedule_factor) const;
@@ -49,6 +56,8 @@ class Optimizer {
   /// State slabs (same layout as the parameter slab) for checkpoints.
   kernels::Tensor1 first_moment() const { return first_; }
   kernels::Tensor1 second_moment() const { return second_; }
+  /// The update directions D of the last compute_directions (the slab an update-clipping rule scales).
+  kernels::Tensor1 directions() const { return direction_; }
 
  private:
   struct Workspaces;
@@ -57,6 +66,7 @@ class Optimizer {
 
   std::map<std::string, OptimizerGroup> groups_;
   std::vector<const OptimizerGroup*> group_of_;
+  std::vector<const kernels::NsTable*> ns_table_of_;  ///< Muon matrices; nullptr otherwise
   kernels::Tensor1 first_, second_, direction_, blend_;
   std::unique_ptr<Workspaces> workspaces_;
 };

@@ -1,0 +1,102 @@
+// The constraint registry: one entry per method (contracts of the maps in kernels/spectral.hpp).
+#include "constraint/registry.hpp"
+
+#include <algorithm>
+
+#include "constraint/projector.hpp"
+#include "core/error.hpp"
+
+namespace lip {
+
+namespace {
+
+namespace k = kernels;
+
+void spectral_weight_decay(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
+  k::spectral_weight_decay(X, c.settings.spectral_wd, ws.top, c.step_seed, c.settings.power_iterations);
+}
+void spectral_normalize(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
+  k::spectral_normalize(X, ws.top, c.step_seed, c.settings.power_iterations);
+}
+void orthogonal(k::MatrixView X, const ConstraintCall&, ProjectionWorkspace& ws) { k::orthogonalize(X, *ws.ns); }
+void spectral_hammer(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
+  k::spectral_hammer(X, c.settings.w_max, ws.top, c.step_seed, c.settings.power_iterations);
+}
+void soft_cap(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
+  k::soft_cap(X, c.soft_cap_alpha, *ws.ns);
+}
+void hard_cap(k::MatrixView X, const ConstraintCall&, ProjectionWorkspace& ws) { k::hard_cap(X, *ws.ns); }
+void spectral_clip(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
+  k::spectral_clip(X, c.settings.clip_min, c.settings.w_max, *ws.clip);
+}
+void clipped_weight_decay(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
+  k::spectral_clipped_weight_decay(X, c.settings.w_max, c.settings.clipped_wd_lambda, *ws.clip);
+}
+void pure_svd(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace&) {
+  k::pure_svd_clip(X, c.settings.clip_min, c.settings.w_max);
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+const std::vector<ConstraintMethod>& constraint_methods() {
+  using M = ProjectionMethod;
+  //                 method                    deck name         summary                                               poly   clip   unit
+  static const std::vector<ConstraintMethod> table = {
+      {M::none, "none", "no projection (plain weight decay lives in the optimizer)", false, false, false, nullptr},
+      {M::spectral_weight_decay, "spec_wd", "top singular value x (1 - spectral_wd)", false, false, false,
+       spectral_weight_decay},
+      {M::spectral_normalize, "spec_normalize", "X / max(1, sigma1)", false, false, true, spectral_normalize},
+      {M::orthogonal, "orthogonal", "Stiefel projection NS(X), reference6 table", true, false, true, orthogonal},
+      {M::spectral_hammer, "spec_hammer", "top singular value set to w_max", false, false, false, spectral_hammer},
+      {M::soft_cap, "soft_cap", "p2(p1(X)) with the strength coupled to the learning rate", true, false, false,
+       soft_cap},
+      {M::hard_cap, "hard_cap", "4-step polynomial ~ min(1, sigma)", true, false, true, hard_cap},
+      {M::spectral_clip, "spectral_clip", "exact (msign) clip of singular values to [clip_min, w_max]", false, true,
+       false, spectral_clip},
+      {M::clipped_weight_decay, "clipped_wd", "(1 - lambda) X + lambda hardcap_{w_max}(X)", false, true, false,
+       clipped_weight_decay},
+      {M::pure_svd, "pure_svd", "host LAPACK SVD clip to [clip_min, w_max] (not for the GPU hot path)", false, false,
+       false, pure_svd},
+  };
+  return table;
+}
+
+const ConstraintMethod& constraint_method(ProjectionMethod method) {
+  for (const auto& e : constraint_methods())
+    if (e.method == method) return e;
+  LIP_FAIL("constraint_method: invalid ProjectionMethod value " << int(method));
+}
+
+const ConstraintMethod& constraint_method(const std::string& deck_name) {
+  for (const auto& e : constraint_methods())
+    if (deck_name == e.deck_name) return e;
+  std::string valid, closest;
+  size_t best = std::string::npos;
+  for (const auto& e : constraint_methods()) {
+    valid += (valid.empty() ? "" : ", ") + std::string(e.deck_name);
+    const size_t d = edit_distance(deck_name, e.deck_name);
+    if (d < best) best = d, closest = e.deck_name;
+  }
+  LIP_FAIL("unknown projection method '" << deck_name << "'; valid methods: " << valid << "; did you mean '"
+                                         << closest << "'?");
+}
+
+std::vector<std::string> constraint_method_names() {
+  std::vector<std::string> names;
+  for (const auto& e : constraint_methods()) names.push_back(e.deck_name);
+  return names;
+}
+
+}  // namespace lip

@@ -1,0 +1,58 @@
+#include "train/evaluation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/reductions.hpp"
+#include "kernels/spectral.hpp"
+
+namespace lip {
+
+Evaluator::Evaluator(const RunConfig& config, const BatchPlan& plan, Comm& comm, Model& model, DataSource& data,
+                     const Projector& projector)
+    : config_(config), plan_(plan), comm_(comm), model_(model), data_(data), projector_(projector) {
+  batch_ = data.make_batch(plan.eval.global);
+}
+
+std::vector<double> Evaluator::measure_norms() const {
+  const auto& params = model_.params();
+  std::vector<double> norms;
+  for (size_t i = 0; i < params.num_tensors(); ++i) {
+    const auto& info = params.info(i);
+    if (info.kind == ParamKind::embedding) {
+      norms.push_back(kernels::max_column_rms(params.param(i)));
+    } else if (config_.norm_method == "exact") {
+      // RMS→RMS = sqrt(fan_in/fan_out)·σ₁, σ₁ from a host LAPACK SVD
+      norms.push_back(std::sqrt(double(info.cols) / double(info.rows)) * kernels::spectral_norm_exact(params.param(i)));
+    } else {
+      norms.push_back(rms_to_rms_norm(params.param(i), config_.seed + 17, projector_.workspace(i),
+                                      config_.norm_power_iterations));
+    }
+  }
+  return norms;
+}
+
+EvalResult Evaluator::evaluate() {
+  EvalResult r;
+  double loss_sum = 0, correct = 0, predictions = 0;
+  const size_t n = config_.eval_batches, micro = plan_.eval.micro, passes = plan_.eval.passes();
+  for (size_t k = 0; k < n; ++k) {
+    data_.eval_batch(k, batch_);
+    const Batch local = plan_.local_slice(batch_);
+    for (size_t j = 0; j < passes; ++j) {
+      loss_sum += model_.forward(rows_of(local, j * micro, micro)) / double(passes);
+      correct += double(model_.correct());
+      predictions += double(model_.predictions());
+      r.max_activation = std::max(r.max_activation, model_.max_activation());
+    }
+  }
+  // Unweighted mean of per-batch means (ALGORITHMS §8), averaged over ranks.
+  r.loss = comm_.allreduce_sum(loss_sum / double(n)) / comm_.size();
+  r.accuracy = comm_.allreduce_sum(correct) / comm_.allreduce_sum(predictions);
+  r.max_activation = comm_.allreduce_max(r.max_activation);
+  r.norms = measure_norms();
+  r.bound = model_.certified_bound(r.norms);
+  return r;
+}
+
+}  // namespace lip
