@@ -3,7 +3,7 @@
 # reference (regression/reference/). Needs Debian's python3-torch, python3-h5py and python3-numpy:
 #   apt-get install -y python3-torch python3-h5py python3-numpy
 # The default test run does NOT need this: the C++ tests read the committed .h5 files.
-# Usage: regression/generate.sh [--only mlp gpt_tiny gpt_shakespeare constraints newton_schulz]
+# Usage: regression/generate.sh [--only mlp gpt_tiny gpt_policy gpt_shakespeare constraints newton_schulz]
 # Review the diff of the regenerated files (h5diff, docs/REGRESSION.md) like code.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -8,6 +8,10 @@ Files (layouts in docs/REGRESSION.md):
                       certified bound, 20-step loss trajectory and final parameters.
   gpt_tiny.h5         (b) transformer at tiny dimensions, same stages, plus a forward/gradient
                       variant with the reference rotary layout, rmsnorm, softmax_scale 2, final_scale 1.5.
+  gpt_policy.h5       (b) the same tiny transformer with the production options the files above leave
+                      at their defaults: per-role caps (qk_w_max for the attention q/k matrices,
+                      head_w_max for the head) and the unembedding head (row-RMS dualization and row
+                      cap, RMS->RMS norm in the bound); group linear_head: a Linear head with its own cap.
   gpt_shakespeare.h5  (b) transformer at the Shakespeare widths (D 256, 4 heads, 3 blocks, V 65,
                       hidden 1024; B 1, T 32) for one step; parameters from a shared splitmix64 recipe.
   constraints.h5      (c) every constraint method on fixed matrices (24×16, 16×24, 16×16), and the
@@ -22,6 +26,7 @@ ALGORITHMS.md Appendix R (and aborts when they disagree).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -163,6 +168,11 @@ def embed_init(gen, D, V):
     return ref.rms_normalize_columns(gaussian(gen, D, V), math.inf)
 
 
+def unembed_init(gen, V, D):
+    """§4.3 / §5.8: N(0, 1) rows normalized to RMS exactly 1."""
+    return ref.rms_normalize_rows(gaussian(gen, V, D), math.inf)
+
+
 # ---------------------------------------------------------------------------------------------
 # Self-checks against ALGORITHMS.md Appendix R
 # ---------------------------------------------------------------------------------------------
@@ -185,6 +195,88 @@ def check_close(what, got, want, rel, atol=0.0):
     """|got - want| <= atol + rel·|want| (atol: half a unit of the last digit the spec prints)."""
     if abs(got - want) > atol + rel * abs(want):
         raise SystemExit(f"self-check failed: {what}: reference gives {got!r}, ALGORITHMS.md says {want!r}")
+
+
+def check(what, ok):
+    if not ok:
+        raise SystemExit(f"self-check failed: {what}")
+
+
+def row_rms(U: torch.Tensor):
+    """Per-row RMS in plain Python (math.fsum), independent of the torch reductions."""
+    return [math.sqrt(math.fsum(x * x for x in row) / len(row)) for row in U.tolist()]
+
+
+def check_row_cap(what, before: torch.Tensor, after: torch.Tensor):
+    """§4.3 row cap (f = 1): rows of RMS <= 1 are left exactly as they were, larger rows become
+    before/RMS (RMS 1, same direction); no row ends above RMS 1. Returns how many rows were capped."""
+    rms = row_rms(before)
+    for i, (r, row_b, row_a) in enumerate(zip(rms, before, after)):
+        if r <= 1.0:
+            check(f"{what} row {i} (RMS {r}) changed by the cap", torch.equal(row_a, row_b))
+        else:
+            check(f"{what} row {i} (RMS {r}) not scaled to RMS 1",
+                  float((row_a - row_b / r).abs().max()) <= 1e-15 * r)
+    check(f"{what}: a row above RMS 1", max(row_rms(after)) <= 1 + 1e-15)
+    return sum(r > 1.0 for r in rms)
+
+
+def policy_self_checks():
+    """The production options (no spec table covers them) against independent oracles."""
+    gen = torch.Generator().manual_seed(11)
+    # Which tensor gets which cap: q/k and the head group their own, 0 falls back to w_max.
+    roles = ref.ProjectionSettings(w_max=1.0, qk_w_max=0.5, head_w_max=2.0)
+    plain = ref.ProjectionSettings(w_max=1.5)
+    params = gpt_params(ref.GptConfig())
+    for p in params:
+        want = 0.5 if p.name[0] in "qk" else 2.0 if p.name == "out" else 1.0
+        check(f"w_max of {p.name}", ref.param_w_max(p, roles) == want and ref.param_w_max(p, plain) == 1.5)
+    # Unembedding rows of RMS 0 (stays 0), tiny (inflated by exactly 16), below, at and above 1.
+    V, D, T = 11, 16, 0.3
+    rms = torch.tensor([0.0, 1e-3, 0.05, 0.3, 0.9, 1.0, 1.0 + 1e-9, 1.2, 2.5, 7.0, 40.0])
+    U = ref.rms_normalize_rows(gaussian(gen, V, D), math.inf) * rms.unsqueeze(1)
+    check_row_cap("unembedding projection", U, ref.project_unembedding(U))
+    dual = ref.Muon(lr=1.0, embed_inflation=16.0).dualize("unembedding", U, T)
+    for i, (r, d) in enumerate(zip(row_rms(U), row_rms(dual))):  # rows of RMS T, or T·16·RMS when tiny
+        check(f"unembedding dualization row {i}", abs(d - T * min(1.0, 16.0 * r)) <= 1e-15 * T)
+        check(f"unembedding dualization row {i} direction",
+              r == 0 or float((dual[i] * r - U[i] * d).abs().max()) <= 1e-14 * T)
+    # Per-role caps through project_all on matrices with a prescribed RMS->RMS spectrum: exact clips and
+    # spec_normalize end at min(σ1, own w_max); soft and hard cap map every singular value through their
+    # scalar composite with the tensor's own w_max (α from the coupling with that w_max: p(k) = w_max).
+    spectrum = [1.6, 1.3, 1.1] + list(np.geomspace(0.9, 0.05, 13))
+    weights = [with_spectrum(gen, *W.shape, spectrum) if p.kind == "matrix" else W
+               for p, W in zip(params, [torch.zeros(r, c) for r, c in ref.gpt_shapes(ref.GptConfig())])]
+    lr_t, wd = 0.1, 0.1
+    for method in ("spectral_clip", "pure_svd", "spec_normalize", "soft_cap", "hard_cap"):
+        s = dataclasses.replace(roles, method=method, weight_decay=wd)
+        for p, W, out in zip(params, weights, ref.project_all(params, weights, s, lr_t)):
+            if p.kind != "matrix":
+                continue
+            w_max, c = ref.param_w_max(p, s), math.sqrt(W.shape[0] / W.shape[1])
+            sv = np.array(spectrum[:min(W.shape)])
+            got = ref.singular_values(out / c).numpy()
+            if method == "hard_cap":  # sensitive: the composite acts on σ / w_max
+                want = w_max * np.abs(composite_many(ref.HARD_CAP, sv / w_max))
+            elif method == "soft_cap":  # §2.4 coupling: k = w_max (1 − wd·η) + η / c
+                eta = lr_t * p.target_norm
+                alpha = ref.soft_cap_strength(w_max, wd * eta, eta / c)
+                k = w_max * (1 - wd * eta) + eta / c
+                check_close(f"soft cap p(k) for {p.name}", ref.soft_cap_composite(alpha, k), w_max, 1e-12)
+                want = np.abs([ref.soft_cap_composite(alpha, x) for x in sv])
+            elif method == "spec_normalize":  # sensitive: σ / max(1, σ1 / w_max)
+                want = sv / max(1.0, sv[0] / w_max)
+            else:
+                want = np.minimum(sv, w_max)
+            want = np.sort(want)[::-1]
+            check(f"{method} {p.name}: singular values {got[:3]} vs oracle {want[:3]} (own w_max {w_max})",
+                  np.allclose(got, want, rtol=1e-12, atol=1e-13))
+    # Both per-role caps at 0: exactly the single-w_max projection.
+    s = ref.ProjectionSettings(method="soft_cap", w_max=1.0, weight_decay=wd)
+    for p, W, out in zip(params, weights, ref.project_all(params, weights, s, lr_t)):
+        check(f"per-role caps 0: {p.name} as with a single w_max",
+              p.kind != "matrix" or torch.equal(out, ref.project_linear(W, s, lr_t, p.target_norm)))
+    print("self-checks of the per-role caps and the unembedding head: ok")
 
 
 def self_checks():
@@ -236,6 +328,7 @@ def self_checks():
         check_close(f"R.5 bound({sigma})", ref.gpt_bound_reference_code(g, norms), want, 1e-5)
     # §6.1: zero first layer gives loss ln(classes) exactly
     print("self-checks against ALGORITHMS.md Appendix R: ok")
+    policy_self_checks()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,12 +357,13 @@ def power_check(before: torch.Tensor, shape, iterations: int):
 
 
 def write_step1(h5, params, weights0, grads, cfg, settings_base, lr, iterations):
-    """Parameters after one Muon step (t = 0) followed by each constraint method."""
+    """Parameters after one Muon step (t = 0) followed by each constraint method; every matrix is
+    projected with its own w_max (ref.param_w_max)."""
     opt = ref.Muon(lr=lr, beta1=cfg["beta1"], weight_decay=cfg["weight_decay"],
                    embed_inflation=cfg.get("embed_inflation", 16.0))
     factor = ref.linear_schedule(0, cfg["steps"])
     lr_t = lr * factor
-    ps = [ref.Param(p.name, p.kind, w, p.target_norm) for p, w in zip(params, weights0)]
+    ps = [dataclasses.replace(p, value=w) for p, w in zip(params, weights0)]
     stepped, dirs = opt.step(ps, grads, factor)
     g = h5.create_group("step1")
     g.attrs["schedule_factor"] = factor
@@ -277,9 +371,10 @@ def write_step1(h5, params, weights0, grads, cfg, settings_base, lr, iterations)
     for p, b in zip(params, opt.buffers):
         put(g, f"momentum/{p.name}", b, "momentum")
     alphas = []
-    for p, W in zip(params, stepped):
-        alphas.append(0.0 if p.kind == "embedding" else
-                      ref.projection_alpha(W.shape, settings_base("soft_cap"), lr_t, p.target_norm))
+    for p, W in zip(params, stepped):  # each matrix with its own w_max; (un)embeddings have no soft cap
+        alphas.append(0.0 if p.kind != "matrix" else
+                      ref.projection_alpha(W.shape, ref.param_settings(p, settings_base("soft_cap")), lr_t,
+                                           p.target_norm))
     put(g, "soft_cap_alpha", np.array(alphas), "closed_form")
     results = {}
     for method in MODEL_METHODS:
@@ -289,7 +384,8 @@ def write_step1(h5, params, weights0, grads, cfg, settings_base, lr, iterations)
         for p, W_before, W in zip(params, stepped, out):
             name = f"{method}/{p.name}"
             if method in ref.POWER_ITERATION_METHODS and p.kind == "matrix":
-                c = math.sqrt(W.shape[0] / W.shape[1]) * (s.w_max if method in ref.SENSITIVE_METHODS else 1.0)
+                w_max = ref.param_w_max(p, s)
+                c = math.sqrt(W.shape[0] / W.shape[1]) * (w_max if method in ref.SENSITIVE_METHODS else 1.0)
                 check, ratio = power_check(W_before / c, W.shape, iterations)
                 ds = put(g, name, W, "step", check=check, sigma2_over_sigma1=ratio,
                          result_sigma1=float(torch.linalg.matrix_norm(W, ord=2)),
@@ -318,7 +414,7 @@ def trajectory(forward_fn, params, weights0, batches, cfg, settings, lr):
         loss, _, grads = ref.loss_and_grads(lambda ws: forward_fn(ws, batch), W)
         losses.append(loss)
         factor = ref.linear_schedule(t, cfg["steps"])
-        ps = [ref.Param(p.name, p.kind, w, p.target_norm) for p, w in zip(params, W)]
+        ps = [dataclasses.replace(p, value=w) for p, w in zip(params, W)]
         stepped, _ = opt.step(ps, grads, factor)
         W = ref.project_all(ps, stepped, settings, lr * factor)
     return losses, W
@@ -328,7 +424,8 @@ def settings_factory(cfg):
     def make(method):
         return ref.ProjectionSettings(method=method, w_max=cfg["w_max"], weight_decay=cfg["weight_decay"],
                                       spectral_wd=cfg["spectral_wd"], clip_min=cfg["clip_min"],
-                                      clipped_wd_lambda=cfg["clipped_wd_lambda"])
+                                      clipped_wd_lambda=cfg["clipped_wd_lambda"],
+                                      qk_w_max=cfg.get("qk_w_max", 0.0), head_w_max=cfg.get("head_w_max", 0.0))
     return make
 
 
@@ -393,10 +490,18 @@ def generate_mlp(path, seed=20250711):
 # ---------------------------------------------------------------------------------------------
 
 
-def gpt_params(gc: ref.GptConfig):
-    names = ref.gpt_names(gc)
-    targets = ref.gpt_target_norms(gc)
-    return [ref.Param(n, "embedding" if n == "embed" else "matrix", None, t) for n, t in zip(names, targets)]
+def gpt_params(gc: ref.GptConfig, unembed: bool = False):
+    """Parameters in gpt_names order; the head `out` is in the "head" group and, with `unembed`, an
+    Unembed (§4.3) instead of a Linear."""
+    out = []
+    for n, t in zip(ref.gpt_names(gc), ref.gpt_target_norms(gc)):
+        if n == "embed":
+            out.append(ref.Param(n, "embedding", None, t, "embed"))
+        elif n == "out":
+            out.append(ref.Param(n, "unembedding" if unembed else "matrix", None, t, "head"))
+        else:
+            out.append(ref.Param(n, "matrix", None, t))
+    return out
 
 
 def gpt_config_attrs(gc: ref.GptConfig):
@@ -471,6 +576,99 @@ def generate_gpt_tiny(path, seed=20250712):
 
 
 # ---------------------------------------------------------------------------------------------
+# (b) transformer, tiny, with the production options: per-role w_max and the unembedding head
+# ---------------------------------------------------------------------------------------------
+
+
+def gpt_stages(h5, gc, cfg, params, weights0, batch):
+    """init, target norms, forward, gradients, one Muon step + each method, bound (after the soft
+    cap) of one configuration, under `h5`. Returns the loss."""
+    loss, logits, grads = ref.loss_and_grads(lambda ws: ref.gpt_forward(gc, ws, batch[0], batch[1]), weights0)
+    for p, w in zip(params, weights0):
+        put(h5, f"init/{p.name}", w)
+    put(h5, "target_norms", np.array([p.target_norm for p in params]), "closed_form")
+    put(h5, "forward/logits", logits, "forward")
+    put(h5, "forward/loss", np.float64(loss), "loss")
+    for p, g in zip(params, grads):
+        put(h5, f"grad/{p.name}", g, "grad")
+    stepped, results = write_step1(h5, params, weights0, grads, cfg, settings_factory(cfg), cfg["lr"],
+                                   cfg["power_iterations"])
+    norms = ref.param_norms(params, results["soft_cap"])
+    put(h5, "bound/norms", np.array(norms), "norm", after="step1/soft_cap")
+    put(h5, "bound/value", np.float64(ref.gpt_bound_paper(gc, norms)), "bound", formula="paper")
+    check_policy_step1(params, stepped, results, settings_factory(cfg))
+    return loss
+
+
+def check_policy_step1(params, stepped, results, settings_base):
+    """The written step-1 results against what the options promise: exact clips and spec_normalize
+    leave every matrix at RMS->RMS norm <= its own w_max; the unembedding is the same whatever the
+    method, its rows have RMS <= 1, and rows that were at most 1 are unchanged."""
+    for method in ("spectral_clip", "pure_svd", "spec_normalize"):
+        for p, W in zip(params, results[method]):
+            if p.kind == "matrix":
+                w_max = ref.param_w_max(p, settings_base(method))
+                check(f"{method} {p.name}: RMS->RMS norm <= own w_max {w_max}",
+                      ref.rms_to_rms_norm(W) <= w_max * (1 + 1e-12))
+    for i, p in enumerate(params):
+        if p.kind == "unembedding":
+            check(f"{p.name}: unembedding projection independent of the method",
+                  all(torch.equal(results[m][i], results["none"][i]) for m in MODEL_METHODS))
+            capped = check_row_cap(p.name, stepped[i], results["none"][i])
+            check(f"{p.name}: the row cap should scale some rows and leave others ({capped} capped)",
+                  0 < capped < stepped[i].shape[0])
+
+
+def generate_gpt_policy(path, seed=20250716):
+    gen = torch.Generator().manual_seed(seed)
+    gc = ref.GptConfig(vocab_size=11, seq_len=8, width=16, mlp_hidden=64, num_heads=2, num_blocks=2)
+    cfg = gpt_config_attrs(gc)
+    cfg.update(batch=2, num_batches=3, steps=20, lr=0.1, beta1=0.9, weight_decay=0.1, w_max=1.0, qk_w_max=0.5,
+               head_w_max=0.0, unembed=1, spectral_wd=0.1, clip_min=0.0, clipped_wd_lambda=0.3,
+               embed_inflation=1024.0, power_iterations=3000, trajectory_method="soft_cap", zero_init=0)
+    # embed_inflation 1024 (in the paper's sweep): at step 1 one unembedding momentum row is below RMS
+    # 1/1024 (inflation cap) and ten are normalized; after the step five rows are above RMS 1 (scaled
+    # down by the row cap) and six below (left alone), so every branch of both row maps is used.
+    # The head as a Linear with its own cap (the C++ refuses head_w_max together with unembed).
+    lin_cfg = dict(cfg, unembed=0, head_w_max=2.0)
+    params, lin_params = gpt_params(gc, unembed=True), gpt_params(gc)
+    shapes = ref.gpt_shapes(gc)
+    # embedding columns and unembedding rows at RMS 1, every matrix orthogonal × fan scale (§5.8)
+    weights0 = ([f32(embed_init(gen, *shapes[0]))] + [f32(orthogonal_init(gen, r, c)) for r, c in shapes[1:-1]]
+                + [f32(unembed_init(gen, *shapes[-1]))])
+    toks = torch.randint(0, 9, (cfg["num_batches"], cfg["batch"], gc.seq_len), generator=gen)
+    tgts = torch.randint(0, gc.vocab_size, (cfg["num_batches"], cfg["batch"], gc.seq_len), generator=gen)
+    batches = [(toks[i], tgts[i]) for i in range(cfg["num_batches"])]
+    lin_weights0 = weights0[:-1] + [f32(orthogonal_init(gen, *shapes[-1]))]
+    with h5py.File(path, "w") as h5:
+        header(h5, "gpt", "production options of the transformer: per-role caps (constraint.qk_w_max for the "
+                          "attention q/k matrices, constraint.head_w_max for the head) and the unembedding head "
+                          "(model.unembed: row-RMS dualization and row cap, RMS->RMS norm in the bound). Tiny "
+                          "transformer as gpt_tiny.h5 (V 11, T 8, D 16, 2 heads, 2 blocks, hidden 64); Muon lr 0.1, "
+                          "wd 0.1 (the soft-cap coupling sees the decay), embed_inflation 1024 (both branches of the "
+                          "row maps at step 1); w_max 1, qk_w_max 0.5, unembedding head; "
+                          "one step + each constraint method, bound, 20-step soft-cap trajectory over 3 cycled "
+                          "batches of 2 sequences. Group linear_head: the same with a Linear head and "
+                          "head_w_max 2 (forward through bound, no trajectory)", seed)
+        write_config(h5, cfg)
+        put(h5, "inputs/tokens", toks, dtype=np.int32)
+        put(h5, "inputs/targets", tgts, dtype=np.int32)
+        loss = gpt_stages(h5, gc, cfg, params, weights0, batches[0])
+        losses, final = trajectory(lambda ws, batch: ref.gpt_forward(gc, ws, batch[0], batch[1]), params, weights0,
+                                   batches, cfg, settings_factory(cfg)(cfg["trajectory_method"]), cfg["lr"])
+        check_row_cap("trajectory/final/out", final[-1], final[-1])
+        put(h5, "trajectory/loss", np.array(losses), "trajectory_loss")
+        for p, w in zip(params, final):
+            put(h5, f"trajectory/final/{p.name}", w, "trajectory_params")
+        lg = h5.create_group("linear_head")
+        for k, v in lin_cfg.items():
+            lg.attrs[k] = v
+        lin_loss = gpt_stages(lg, gc, lin_cfg, lin_params, lin_weights0, batches[0])
+    print(f"wrote {path}: loss {loss:.6f}, linear-head loss {lin_loss:.6f}, trajectory {losses[0]:.6f} -> "
+          f"{losses[-1]:.6f}")
+
+
+# ---------------------------------------------------------------------------------------------
 # (b) transformer at the Shakespeare widths, one step
 # ---------------------------------------------------------------------------------------------
 
@@ -508,7 +706,7 @@ def generate_gpt_shakespeare(path, seed=20250713):
     loss, logits, grads = ref.loss_and_grads(lambda ws: ref.gpt_forward(gc, ws, toks, tgts), weights0)
     opt = ref.Muon(lr=cfg["lr"], beta1=cfg["beta1"], weight_decay=cfg["weight_decay"], embed_inflation=16.0)
     factor = ref.linear_schedule(0, cfg["steps"])
-    ps = [ref.Param(p.name, p.kind, w, p.target_norm) for p, w in zip(params, weights0)]
+    ps = [dataclasses.replace(p, value=w) for p, w in zip(params, weights0)]
     stepped, _ = opt.step(ps, grads, factor)
     settings = settings_factory(cfg)("soft_cap")
     after = ref.project_all(ps, stepped, settings, cfg["lr"] * factor)
@@ -651,15 +849,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
                     help="output directory (default: regression/)")
-    ap.add_argument("--only", nargs="*", default=None,
-                    help="subset of: mlp gpt_tiny gpt_shakespeare constraints newton_schulz")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    self_checks()
     jobs = {"mlp": (generate_mlp, "mlp_tiny.h5"), "gpt_tiny": (generate_gpt_tiny, "gpt_tiny.h5"),
+            "gpt_policy": (generate_gpt_policy, "gpt_policy.h5"),
             "gpt_shakespeare": (generate_gpt_shakespeare, "gpt_shakespeare.h5"),
             "constraints": (generate_constraints, "constraints.h5"),
             "newton_schulz": (generate_newton_schulz, "newton_schulz.h5")}
+    ap.add_argument("--only", nargs="*", default=None, choices=list(jobs), metavar="NAME",
+                    help="subset of: " + " ".join(jobs))
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    self_checks()
     for key, (fn, fname) in jobs.items():
         if args.only and key not in args.only:
             continue

@@ -15,10 +15,16 @@ project documents as its default (all noted inline with the section number):
   * sensitive (w_max-scaled) semantics for hard_cap / orthogonal / spec_normalize in every model
     (§13 item 1 recommendation);
   * the transformer bound is the finer, forward-order formula of §7.3 / §13 item 14; the
-    reference-code formula of §7.2 is provided as well.
+    reference-code formula of §7.2 is provided as well;
+  * per-role caps (the C++ options constraint.qk_w_max / head_w_max, NanoGPT's lm_head_w_max):
+    the attention query/key matrices q<block>, k<block> and the head (tracker `out`) may carry
+    their own w_max, 0 meaning w_max (`param_w_max`);
+  * the Unembed head (§4.3) is measured in the bound by its RMS->RMS operator norm sqrt(D/V)·σ1,
+    not by the max row RMS of §1.3 (that is not an operator norm, §13 item 14).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -159,6 +165,8 @@ class ProjectionSettings:
     spectral_wd: float = 0.0
     clip_min: float = 0.0  # lower clip of spectral_clip / pure_svd
     clipped_wd_lambda: float = 0.0
+    qk_w_max: float = 0.0  # w_max of the attention query/key matrices (0: w_max)
+    head_w_max: float = 0.0  # w_max of the head group (0: w_max)
 
 
 def apply_method(X: torch.Tensor, method: str, s: ProjectionSettings, alpha: float) -> torch.Tensor:
@@ -216,9 +224,19 @@ def rms_normalize_columns(E: torch.Tensor, f: float) -> torch.Tensor:
     return out
 
 
+def rms_normalize_rows(U: torch.Tensor, f: float) -> torch.Tensor:
+    """§4.1 rmsnormalize along the D axis of an unembedding [V, D]: row s -> s / max(1/f, RMS(s))."""
+    return rms_normalize_columns(U.T, f).T
+
+
 def project_embedding(E: torch.Tensor) -> torch.Tensor:
     """§4.2: per-token column RMS capped at 1."""
     return rms_normalize_columns(E, 1.0)
+
+
+def project_unembedding(U: torch.Tensor) -> torch.Tensor:
+    """§4.3: per-token row RMS capped at 1 (never inflated); the method and w_max do not apply."""
+    return rms_normalize_rows(U, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,9 +288,10 @@ def cross_entropy(logits, targets):
 @dataclass
 class Param:
     name: str
-    kind: str  # "matrix" | "embedding"
+    kind: str  # "matrix" | "embedding" | "unembedding"
     value: torch.Tensor
     target_norm: float
+    group: str = "hidden"  # optimizer group: "hidden" | "embed" | "head" (the transformer's `out`)
 
 
 @dataclass
@@ -474,9 +493,12 @@ class Muon:
         return self.buffers
 
     def dualize(self, kind, buf, target_norm):
-        """Linear: NS(M)·sqrt(m/n)·T. Embedding: column RMS normalization with inflation cap, ·T."""
+        """Linear: NS(M)·sqrt(m/n)·T. Embedding (unembedding): column (row) RMS normalization with
+        inflation cap, ·T (§4.2, §4.3)."""
         if kind == "embedding":
             return rms_normalize_columns(buf, self.embed_inflation) * target_norm
+        if kind == "unembedding":
+            return rms_normalize_rows(buf, self.embed_inflation) * target_norm
         m, n = buf.shape
         return newton_schulz(buf, self.table) * math.sqrt(m / n) * target_norm
 
@@ -494,13 +516,34 @@ class Muon:
         return new, dirs
 
 
+def is_query_or_key(name: str) -> bool:
+    """Attention query/key matrices are q<block>, k<block> (gpt_names)."""
+    return len(name) > 1 and name[0] in "qk" and name[1:].isdigit()
+
+
+def param_w_max(p: Param, s: ProjectionSettings) -> float:
+    """Per-role cap: the head group takes head_w_max, else q/k matrices take qk_w_max; 0 (or any
+    other tensor) falls back to w_max. Embeddings and unembeddings ignore it (their own maps)."""
+    own = s.head_w_max if p.group == "head" else s.qk_w_max if is_query_or_key(p.name) else 0.0
+    return own if own > 0 else s.w_max
+
+
+def param_settings(p: Param, s: ProjectionSettings) -> ProjectionSettings:
+    """The settings project_linear gets for this tensor: `s` with the tensor's own w_max."""
+    return dataclasses.replace(s, w_max=param_w_max(p, s))
+
+
 def project_all(params, weights, settings: ProjectionSettings, lr_t: float):
+    """§2.1: embedding columns / unembedding rows capped at RMS 1, every matrix through
+    project_linear with its own w_max."""
     out = []
     for p, W in zip(params, weights):
         if p.kind == "embedding":
             out.append(project_embedding(W))
+        elif p.kind == "unembedding":
+            out.append(project_unembedding(W))
         else:
-            out.append(project_linear(W, settings, lr_t, p.target_norm))
+            out.append(project_linear(W, param_settings(p, settings), lr_t, p.target_norm))
     return out
 
 
@@ -521,6 +564,8 @@ def max_column_rms(E: torch.Tensor) -> float:
 
 
 def param_norms(params, weights):
+    """Bound norms: max column RMS (ℓ1→RMS) for the embedding, RMS→RMS for every matrix and for the
+    unembedding (an operator norm, unlike its max row RMS)."""
     return [max_column_rms(W) if p.kind == "embedding" else rms_to_rms_norm(W) for p, W in zip(params, weights)]
 
 
