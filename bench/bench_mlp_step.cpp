@@ -1,5 +1,5 @@
-// MLP training throughput: samples/s of full training steps (forward, backward, optimizer,
-// constraint) on synthetic data of MNIST or CIFAR shape, with the phase split.
+// MLP training throughput: samples/s of full training steps (TrainStep: forward, backward,
+// optimizer, constraint) on synthetic data of MNIST or CIFAR shape, with the phase split.
 //   OMP_NUM_THREADS=2 build/bench_mlp_step [--input 784] [--batch 512] [--optimizer adamw|muon]
 //                                         [--constraint none|soft_cap|...] [--steps 50]
 #include <mpi.h>
@@ -10,7 +10,9 @@
 #include "core/comm.hpp"
 #include "kernels/rng.hpp"
 #include "model/mlp.hpp"
-#include "train/trainer.hpp"
+#include "train/data_source.hpp"
+#include "train/setup.hpp"
+#include "train/step.hpp"
 
 namespace {
 
@@ -74,11 +76,16 @@ int main(int argc, char** argv) {
     m.max_batch = batch / size_t(comm.size());
     lip::Mlp mlp(m);
     mlp.initialize(0);
-    lip::Trainer trainer(c, comm, mlp, data);
-    for (int i = 0; i < 5; ++i) trainer.step();  // warm-up
-    const auto before = trainer.times();
+    const auto plan = lip::BatchPlan::make(c, comm.size(), comm.rank());
+    auto parts = lip::make_step_parts(c, mlp);
+    lip::TrainStep step(mlp, *parts.optimizer, *parts.projector, comm, plan, parts.schedule, 0);
+    const lip::Batch global = data.make_batch(batch);
+    const lip::Batch local = plan.local_slice(global);
+    long t = 0;
+    for (; t < 5; ++t) step.run(local, t);  // warm-up
+    const auto before = step.times();
     const double t0 = MPI_Wtime();
-    for (long i = 0; i < steps; ++i) trainer.step();
+    for (; t < 5 + steps; ++t) step.run(local, t);
     const double seconds = MPI_Wtime() - t0;
     if (comm.is_root()) {
       std::printf("MLP %zu-256-256-10, batch %zu, %s + %s, %d rank(s) x %d thread(s): %.1f ms/step, %.0f samples/s\n",
@@ -87,7 +94,7 @@ int main(int argc, char** argv) {
       std::printf("  phase ms/step:");
       for (int p = 0; p < lip::StepTimes::kPhases; ++p)
         std::printf(" %s %.2f", lip::StepTimes::names[size_t(p)],
-                    1e3 * (trainer.times().seconds[size_t(p)] - before.seconds[size_t(p)]) / steps);
+                    1e3 * (step.times().seconds[size_t(p)] - before.seconds[size_t(p)]) / steps);
       std::printf("\n");
     }
   }

@@ -23,19 +23,6 @@
 
 namespace {
 
-std::unique_ptr<lip::Model> build_model(const lip::RunConfig& c, const lip::DataSource& data, const lip::BatchPlan& plan,
-                                        const lip::Comm& comm) {
-  if (c.model_kind == "gpt") {
-    const auto g = lip::make_gpt_config(c, data.num_classes(), plan.forward_rows());
-    const auto memory = lip::estimate_gpt_memory(g);
-    if (comm.is_root()) std::printf("memory: %s\n", memory.describe().c_str());
-    lip::require_memory(memory.total_bytes, "this deck");
-    return std::make_unique<lip::Gpt>(g);
-  }
-  return std::make_unique<lip::Mlp>(
-      lip::make_mlp_config(c, data.input_features(), data.num_classes(), std::max(plan.train.micro, plan.eval.micro)));
-}
-
 int run(int argc, char** argv, lip::Comm& comm) {
   CLI::App app{"lip_driver: train MLPs and transformers with enforced Lipschitz constants"};
   std::string deck_path;
@@ -84,7 +71,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
   }
   const auto plan = lip::BatchPlan::make(config, comm.size(), comm.rank());
   auto data = lip::make_data_source(config);
-  auto model = build_model(config, *data, plan, comm);
+  auto model = lip::make_model(config, data->input_features(), data->num_classes(), plan.forward_rows(), comm.is_root());
   model->initialize(config.seed);
   if (comm.is_root()) {
     std::printf("data: %s\nmodel: %s with %zu parameters in %zu tensors\n", data->describe().c_str(),

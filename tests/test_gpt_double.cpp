@@ -70,7 +70,7 @@ TEST(GptGradientCheck, TextbookRopeNoNorm) { EXPECT_LT(check_all_parameters(tiny
 TEST(GptGradientCheck, ReferenceRopeRmsNormErfGelu) {
   auto c = tiny();
   c.rope = k::RopeVariant::reference;
-  c.norm = "rmsnorm";
+  c.norm = lip::NormKind::rmsnorm;
   c.gelu = k::GeluForm::erf;
   EXPECT_LT(check_all_parameters(c), 1e-5);
 }
@@ -78,7 +78,7 @@ TEST(GptGradientCheck, ReferenceRopeRmsNormErfGelu) {
 TEST(GptGradientCheck, NanogptRopeLayerNormAtomicEmbedding) {
   auto c = tiny();
   c.rope = k::RopeVariant::nanogpt;
-  c.norm = "layernorm";
+  c.norm = lip::NormKind::layernorm;
   c.num_blocks = 1;
   c.embedding_backward = k::EmbeddingBackwardMode::atomic;
   EXPECT_LT(check_all_parameters(c), 1e-5);

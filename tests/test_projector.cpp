@@ -46,8 +46,8 @@ std::vector<double> linspace(double hi, double lo, size_t r) {
 }  // namespace
 
 TEST(ProjectionMethodNames, RoundTripAndUnknownNameSuggestsClosest) {
-  ASSERT_EQ(lip::projection_method_names().size(), 10u);
-  for (const auto& name : lip::projection_method_names())
+  ASSERT_EQ(lip::constraint_method_names().size(), 10u);
+  for (const auto& name : lip::constraint_method_names())
     EXPECT_EQ(lip::projection_method_name(lip::parse_projection_method(name)), name);
   EXPECT_EQ(lip::parse_projection_method("spec_wd"), ProjectionMethod::spectral_weight_decay);
   EXPECT_EQ(lip::parse_projection_method("clipped_wd"), ProjectionMethod::clipped_weight_decay);
@@ -56,7 +56,7 @@ TEST(ProjectionMethodNames, RoundTripAndUnknownNameSuggestsClosest) {
     FAIL() << "expected lip::Error";
   } catch (const lip::Error& e) {
     const std::string msg = e.what();
-    for (const auto& name : lip::projection_method_names()) EXPECT_NE(msg.find(name), std::string::npos) << msg;
+    for (const auto& name : lip::constraint_method_names()) EXPECT_NE(msg.find(name), std::string::npos) << msg;
     EXPECT_NE(msg.find("did you mean 'soft_cap'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("'soft_capp'"), std::string::npos) << msg;
   }
@@ -69,7 +69,7 @@ TEST(ProjectionMethodNames, RoundTripAndUnknownNameSuggestsClosest) {
 }
 
 TEST(ProjectionSensitivity, UnitTargetMethodsOnly) {
-  for (const auto& name : lip::projection_method_names()) {
+  for (const auto& name : lip::constraint_method_names()) {
     const auto m = lip::parse_projection_method(name);
     const bool unit = name == "hard_cap" || name == "orthogonal" || name == "spec_normalize";
     EXPECT_EQ(lip::projection_is_sensitive(m, true), unit) << name;
@@ -199,7 +199,7 @@ TEST(ProjectLinear, ExplicitWmaxMethodsActOnRmsToRmsSingularValues) {
 TEST(ProjectLinear, ZeroWeightStaysZeroForEveryMethod) {
   const size_t m = 32, n = 48;
   lip::ProjectionWorkspace ws(m, n);
-  for (const auto& name : lip::projection_method_names()) {
+  for (const auto& name : lip::constraint_method_names()) {
     lip::ProjectionSettings s;
     s.method = lip::parse_projection_method(name);
     s.w_max = 2.0;

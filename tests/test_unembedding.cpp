@@ -28,7 +28,7 @@ lip::ParamInfo unembedding_info(size_t V, size_t D, bool zero_init) {
   info.cols = D;
   info.target_norm = 0.3;
   info.zero_init = zero_init;
-  info.group = "head";
+  info.role = lip::ParamRole::head;
   return info;
 }
 

@@ -52,6 +52,19 @@ MlpConfig make_mlp_config(const RunConfig& c, size_t input_dim, size_t output_di
   return m;
 }
 
+std::unique_ptr<Model> make_model(const RunConfig& c, size_t input_features, size_t num_classes,
+                                  const std::vector<size_t>& forward_rows, bool report) {
+  if (c.model_kind == "gpt") {
+    const auto g = make_gpt_config(c, num_classes, forward_rows);
+    const auto memory = estimate_gpt_memory(g);
+    if (report) std::printf("memory: %s\n", memory.describe().c_str());
+    require_memory(memory.total_bytes, "this deck");
+    return std::make_unique<Gpt>(g);
+  }
+  return std::make_unique<Mlp>(make_mlp_config(c, input_features, num_classes,
+                                               *std::max_element(forward_rows.begin(), forward_rows.end())));
+}
+
 MemoryEstimate estimate_gpt_memory(const GptConfig& g) {
   const double R = sizeof(kernels::Real);
   const double C = double(g.width), H = double(g.mlp_hidden), T = double(g.seq_len), L = g.num_blocks;

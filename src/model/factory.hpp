@@ -13,6 +13,12 @@ namespace lip {
 GptConfig make_gpt_config(const RunConfig& c, size_t vocab, std::vector<size_t> batch_sizes);
 MlpConfig make_mlp_config(const RunConfig& c, size_t input_dim, size_t output_dim, size_t max_rows);
 
+/// The deck's model for data of `input_features` features (MLP) or a vocabulary of `num_classes`
+/// tokens (GPT), with buffers for the per-rank forward sizes `forward_rows` (BatchPlan). A GPT's
+/// memory estimate is checked against the available memory first (and printed when `report`).
+std::unique_ptr<Model> make_model(const RunConfig& c, size_t input_features, size_t num_classes,
+                                  const std::vector<size_t>& forward_rows, bool report);
+
 /// Memory a transformer deck needs per rank, estimated from the buffers Gpt and Optimizer allocate.
 struct MemoryEstimate {
   double bytes_per_parameter = 0;  ///< parameters, gradients and optimizer slabs

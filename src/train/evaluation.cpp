@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/comm.hpp"
 #include "kernels/reductions.hpp"
 #include "kernels/spectral.hpp"
 
@@ -11,6 +12,13 @@ namespace lip {
 Evaluator::Evaluator(const RunConfig& config, const BatchPlan& plan, Comm& comm, Model& model, DataSource& data,
                      const Projector& projector)
     : config_(config), plan_(plan), comm_(comm), model_(model), data_(data), projector_(projector) {
+  if (!data.eval_batches_cycle() && config.eval_batches > data.available_eval_batches())
+    throw CollectiveError("data.eval_batches " + std::to_string(config.eval_batches) + " exceeds the " +
+                              std::to_string(data.available_eval_batches()) + " distinct evaluation batches of " +
+                              std::to_string(config.eval_batch_size) + " windows the validation split holds (" +
+                              data.describe() + ")",
+                          "set data.eval_batches (or data.eval_tokens) to at most " +
+                              std::to_string(data.available_eval_batches()));
   batch_ = data.make_batch(plan.eval.global);
 }
 

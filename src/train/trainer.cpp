@@ -20,17 +20,10 @@ Trainer::Trainer(const RunConfig& config, const BatchPlan& plan, Comm& comm, Mod
       data_(data),
       run_dir_(config.output_dir, config.checkpoint_keep),
       parts_(make_step_parts(config, model)) {
-  if (!data.eval_batches_cycle() && config.eval_batches > data.available_eval_batches())
-    throw CollectiveError("data.eval_batches " + std::to_string(config.eval_batches) + " exceeds the " +
-                              std::to_string(data.available_eval_batches()) + " distinct evaluation batches of " +
-                              std::to_string(config.eval_batch_size) + " windows the validation split holds (" +
-                              data.describe() + ")",
-                          "set data.eval_batches (or data.eval_tokens) to at most " +
-                              std::to_string(data.available_eval_batches()));
+  evaluator_ = std::make_unique<Evaluator>(config, plan, comm, model, data, *parts_.projector);
   train_step_ = std::make_unique<TrainStep>(model, *parts_.optimizer, *parts_.projector, comm, plan, parts_.schedule,
                                             projection_seed_base(config));
   train_step_->set_check([this](const StepResult& r) { agree_on_health_and_stop(r); });
-  evaluator_ = std::make_unique<Evaluator>(config, plan, comm, model, data, *parts_.projector);
   train_batch_ = data.make_batch(config.batch_size);
 }
 

@@ -3,7 +3,9 @@
 // reference. gpt_tiny.h5 — target norms, logits, loss, every gradient, one Muon step followed by
 // each constraint method, certified bounds, a 20-step soft-cap trajectory, and a forward/gradient
 // variant (reference rotary layout, rmsnorm, softmax_scale 2, final_scale 1.5, residual_scale 0.5).
-// gpt_shakespeare.h5 — one step at the Shakespeare widths. Stages run in pipeline order; a failure
+// gpt_shakespeare.h5 — one step at the Shakespeare widths. gpt_policy.h5 — the production options
+// the other files leave at their defaults: per-role w_max (qk_w_max) with an unembedding head, and
+// (group linear_head) head_w_max with a Linear head. Stages run in pipeline order; a failure
 // names the first diverging stage.
 // Included by test_regression_gpt.cpp (Real = float) and test_regression_gpt_double.cpp (Real = double);
 // the tolerance of every dataset is picked by sizeof(Real).
@@ -33,7 +35,8 @@ lip::GptConfig gpt_config(const ReferenceFile& ref, const std::string& group) {
   c.blocks_mass = ref.attr(group, "blocks_mass");
   const std::string rope = ref.attr_string(group, "rope");
   c.rope = rope == "reference" ? k::RopeVariant::reference : k::RopeVariant::textbook;
-  c.norm = ref.attr_string(group, "norm");
+  c.norm = lip::parse_norm_kind(ref.attr_string(group, "norm"));
+  c.unembed = ref.has_attr(group, "unembed") && ref.attr_int(group, "unembed") != 0;
   c.gelu = k::GeluForm::tanh;
   c.mul = lip::MulSensitivity::scalar;
   c.zero_init = false;  // the initial parameters come from the reference file
@@ -72,10 +75,7 @@ double reference_code_bound(const lip::GptConfig& c, const std::vector<double>& 
   lip::GptBoundInput in;
   in.embed = norms.front();
   in.head = norms.back();
-  for (int p = 0; p < c.num_blocks; ++p) {
-    const size_t b = 1 + size_t(p) * 6;  // parameter order v, q, k, w, mlp_in, mlp_out
-    in.blocks.push_back({norms[b + 1], norms[b + 2], norms[b + 0], norms[b + 3], norms[b + 4], norms[b + 5]});
-  }
+  for (size_t p = 0; p < size_t(c.num_blocks); ++p) in.blocks.push_back(lip::gpt_block_norms(norms, p));
   in.softmax_scale = c.softmax_scale;
   in.residual_scale = c.residual_scale;
   in.final_scale = c.final_scale;
@@ -168,11 +168,9 @@ TEST(RegressionGpt, ShakespeareWidthsOneStep) {
   }
   ASSERT_TRUE(st.stage("backward.gradients (summaries + embed, out, v2)", grads));
 
-  lip::Optimizer opt(P, lip::test::regression_muon_groups(ref));
-  const double factor = lip::test::regression_schedule(ref).factor(0);
-  opt.step(P, factor, 0);
-  lip::test::Projector projector;
-  projector.apply(P, opt, lip::test::regression_projection(ref, "soft_cap"), factor, 12345);
+  // the same forward/backward again inside the production step
+  lip::test::RegressionStep step(ref, {}, gpt, "soft_cap", batches[0].size, 12345);
+  step.step->run(batches[0], 0);
   std::vector<Item> after;
   for (size_t i = 0; i < P.num_tensors(); ++i) {
     const auto& info = P.info(i);
@@ -186,4 +184,84 @@ TEST(RegressionGpt, ShakespeareWidthsOneStep) {
   const auto norms = lip::test::exact_norms(P);
   ASSERT_TRUE(st.stage("bound.norms", {{"bound/norms", norms}}));
   ASSERT_TRUE(st.stage("bound.value", {{"bound/value", {gpt.certified_bound(norms).value()}}}));
+}
+
+// The production per-tensor policy stage by stage: q/k matrices at qk_w_max, an unembedding head
+// (row-RMS dualization and cap), weight decay coupled into the soft cap; one step with every method
+// and a 20-step soft-cap trajectory.
+TEST(RegressionGpt, PolicyPerRoleWmaxAndUnembeddingHead) {
+  ReferenceFile ref("gpt_policy.h5");
+  StageRunner st(ref);
+  const auto cfg = gpt_config(ref, "config");
+  ASSERT_TRUE(cfg.unembed);
+  lip::Gpt gpt(cfg);
+  const auto& P = gpt.params();
+  ASSERT_EQ(P.info(P.num_tensors() - 1).kind, lip::ParamKind::unembedding);
+  const auto batches = token_batches(ref);
+
+  ASSERT_TRUE(st.stage("target_norms", {{"target_norms", lip::test::target_norms(P)}}));
+  lip::test::load_parameters(ref, P, "init");
+  P.zero_grad();
+  const double loss = gpt.forward(batches[0]);
+  ASSERT_TRUE(st.stage("forward", {{"forward/logits", lip::test::host_values(gpt.logits())}, {"forward/loss", {loss}}}));
+  gpt.backward();
+  ASSERT_TRUE(st.stage("backward.gradients", lip::test::tensor_items(P, "grad", true)));
+  lip::test::step1_stages(ref, st, gpt, batches[0]);
+  if (HasFatalFailure()) return;
+  const auto norms = lip::test::exact_norms(P);
+  ASSERT_TRUE(st.stage("bound.norms (after step1.soft_cap)", {{"bound/norms", norms}}));
+  ASSERT_TRUE(st.stage("bound.value", {{"bound/value", {gpt.certified_bound(norms).value()}}}));
+  lip::test::trajectory_stages(ref, st, gpt, batches);
+}
+
+// A Linear head with its own cap (head_w_max) beside q/k at qk_w_max: one step with every method.
+TEST(RegressionGpt, PolicyLinearHeadWithItsOwnWmax) {
+  ReferenceFile ref("gpt_policy.h5");
+  StageRunner st(ref);
+  const lip::test::RegressionCase linear_head{"linear_head", "linear_head/"};
+  const auto cfg = gpt_config(ref, linear_head.attrs);
+  ASSERT_FALSE(cfg.unembed);
+  ASSERT_GT(ref.attr(linear_head.attrs, "head_w_max"), 0.0);
+  lip::Gpt gpt(cfg);
+  const auto& P = gpt.params();
+  const auto batches = token_batches(ref);
+  ASSERT_TRUE(st.stage("linear_head.target_norms", {{"linear_head/target_norms", lip::test::target_norms(P)}}));
+  lip::test::load_parameters(ref, P, linear_head("init"));
+  P.zero_grad();
+  const double loss = gpt.forward(batches[0]);
+  ASSERT_TRUE(st.stage("linear_head.forward", {{"linear_head/forward/logits", lip::test::host_values(gpt.logits())},
+                                               {"linear_head/forward/loss", {loss}}}));
+  gpt.backward();
+  ASSERT_TRUE(st.stage("linear_head.backward.gradients", lip::test::tensor_items(P, "linear_head/grad", true)));
+  lip::test::step1_stages(ref, st, gpt, batches[0], linear_head);
+  if (HasFatalFailure()) return;
+  const auto norms = lip::test::exact_norms(P);
+  ASSERT_TRUE(st.stage("linear_head.bound.norms", {{"linear_head/bound/norms", norms}}));
+  ASSERT_TRUE(st.stage("linear_head.bound.value", {{"linear_head/bound/value", {gpt.certified_bound(norms).value()}}}));
+}
+
+// Negative control: a step that gives every matrix the plain w_max (what a policy that ignores roles
+// would do) must fail the comparison on the q/k matrices and the head, so the two tests above
+// cannot pass without the per-role policy.
+TEST(RegressionGpt, PolicyIgnoringRolesFailsTheReference) {
+  ReferenceFile ref("gpt_policy.h5");
+  StageRunner st(ref);
+  const lip::test::RegressionCase linear_head{"linear_head", "linear_head/"};
+  lip::Gpt gpt(gpt_config(ref, linear_head.attrs));
+  const auto& P = gpt.params();
+  const auto batches = token_batches(ref);
+  lip::test::load_parameters(ref, P, linear_head("init"));
+  const lip::ConstraintPolicy roles_ignored{lip::ProjectionMethod::soft_cap, ref.attr(linear_head.attrs, "w_max"), 0, 0};
+  lip::test::RegressionStep step(ref, linear_head, gpt, "soft_cap", batches[0].size, 12345, roles_ignored);
+  step.step->run(batches[0], 0);
+  for (const auto role : {lip::ParamRole::attn_q, lip::ParamRole::attn_k}) {
+    const size_t i = lip::gpt_param_index(0, role);
+    EXPECT_FALSE(st.stage("control", {{"linear_head/step1/soft_cap/" + P.info(i).name, lip::test::host_values(P.param(i))}}))
+        << P.info(i).name;
+  }
+  const size_t head = P.num_tensors() - 1;
+  EXPECT_FALSE(st.stage("control", {{"linear_head/step1/soft_cap/out", lip::test::host_values(P.param(head))}}));
+  // ... while the tensors whose cap is the plain w_max still match.
+  const size_t v = lip::gpt_param_index(0, lip::ParamRole::attn_v);
+  EXPECT_TRUE(st.stage("control", {{"linear_head/step1/soft_cap/" + P.info(v).name, lip::test::host_values(P.param(v))}}));
 }
