@@ -12,8 +12,7 @@
 
 #include "core/blas_runtime.hpp"
 #include "core/comm.hpp"
-#include "core/error.hpp"
-#include "core/kokkos_args.hpp"
+#include "core/mpi_program.hpp"
 #include "io/run_config.hpp"
 #include "model/factory.hpp"
 #include "train/batch_plan.hpp"
@@ -79,22 +78,4 @@ int run(int argc, char** argv, lip::Comm& comm) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rc = 0;
-  {
-    lip::KokkosArgs args(argc, argv);
-    Kokkos::ScopeGuard kokkos(args.kokkos_argc(), args.kokkos_argv());
-    auto program_args = args.program_args();
-    lip::Comm comm;
-    try {
-      rc = run(int(program_args.size()), program_args.data(), comm);
-    } catch (const lip::Error& e) {
-      std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
-      rc = 1;
-    }
-    if (rc != 0 && comm.size() > 1) MPI_Abort(MPI_COMM_WORLD, rc);
-  }
-  MPI_Finalize();
-  return rc;
-}
+int main(int argc, char** argv) { return lip::run_mpi_program(argc, argv, run); }

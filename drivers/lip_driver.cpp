@@ -11,7 +11,7 @@
 #include "core/blas_runtime.hpp"
 #include "core/comm.hpp"
 #include "core/error.hpp"
-#include "core/kokkos_args.hpp"
+#include "core/mpi_program.hpp"
 #include "core/version.hpp"
 #include "io/run_config.hpp"
 #include "model/gpt.hpp"
@@ -87,32 +87,8 @@ int run(int argc, char** argv, lip::Comm& comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rc = 0;
-  {
-    lip::KokkosArgs args(argc, argv);
-    Kokkos::ScopeGuard kokkos(args.kokkos_argc(), args.kokkos_argv());
-    auto program_args = args.program_args();
-    lip::Comm comm;
-    bool everywhere = false;  // the error was raised on every rank at the same point
-    try {
-      lip::install_stop_signal_handlers();
-      rc = run(int(program_args.size()), program_args.data(), comm);
-    } catch (const lip::Error& e) {
-      everywhere = dynamic_cast<const lip::CollectiveError*>(&e) != nullptr;
-      if (!everywhere || comm.is_root()) {
-        std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
-        if (!e.hint().empty()) std::fprintf(stderr, "HINT: %s\n", e.hint().c_str());
-      }
-      rc = 1;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "rank %d: error: %s\n", comm.rank(), e.what());
-      rc = 1;
-    }
-    // Other ranks may be waiting in a collective for this one: end the whole job. A collective
-    // error reached every rank, which all finalize normally after rank 0 printed it.
-    if (rc != 0 && comm.size() > 1 && !everywhere) MPI_Abort(MPI_COMM_WORLD, rc);
-  }
-  MPI_Finalize();
-  return rc;
+  return lip::run_mpi_program(argc, argv, [](int n, char** args, lip::Comm& comm) {
+    lip::install_stop_signal_handlers();
+    return run(n, args, comm);
+  });
 }

@@ -7,21 +7,10 @@
 #include "model/gpt.hpp"
 #include "model/gpt_layout.hpp"
 #include "optim/optimizer.hpp"
+#include "support/gpt_configs.hpp"
 
 namespace {
-
-lip::GptConfig small_gpt() {
-  lip::GptConfig c;
-  c.vocab_size = 11;
-  c.seq_len = 8;
-  c.width = 16;
-  c.mlp_hidden = 64;
-  c.num_heads = 2;
-  c.num_blocks = 3;
-  c.batch_sizes = {2};
-  return c;
-}
-
+lip::GptConfig small_gpt() { return lip::test::tiny_gpt_config(3); }
 }  // namespace
 
 TEST(GptLayout, TableGivesOrderRolesShapesAndCount) {

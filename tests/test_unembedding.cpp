@@ -14,6 +14,7 @@
 #include "model/gpt.hpp"
 #include "model/init.hpp"
 #include "optim/optimizer.hpp"
+#include "support/gpt_configs.hpp"
 
 namespace k = lip::kernels;
 namespace ref = lip::kernels::reference;
@@ -112,14 +113,7 @@ TEST(Unembedding, ProjectionCapsRowRmsAtOne) {
 
 TEST(Unembedding, GptHeadKindFollowsTheOption) {
   for (bool unembed : {false, true}) {
-    lip::GptConfig c;
-    c.vocab_size = 11;
-    c.seq_len = 8;
-    c.width = 16;
-    c.mlp_hidden = 64;
-    c.num_heads = 2;
-    c.num_blocks = 2;
-    c.batch_sizes = {2};
+    auto c = lip::test::tiny_gpt_config();
     c.unembed = unembed;
     lip::Gpt model(c);
     const auto& head = model.params().info(model.params().num_tensors() - 1);

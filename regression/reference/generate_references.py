@@ -530,7 +530,6 @@ def generate_gpt_tiny(path, seed=20250712):
     def fwd(ws, batch, c=gc):
         return ref.gpt_forward(c, ws, batch[0], batch[1])
 
-    loss, logits, grads = ref.loss_and_grads(lambda ws: fwd(ws, batches[0]), weights0)
     with h5py.File(path, "w") as h5:
         header(h5, "gpt", "transformer V 11, T 8, D 16, 2 heads, 2 blocks, hidden 64, textbook rotary, all "
                           "weights orthogonal-initialized; Muon (lr 0.1) + each constraint method; 20-step "
@@ -538,19 +537,7 @@ def generate_gpt_tiny(path, seed=20250712):
         write_config(h5, cfg)
         put(h5, "inputs/tokens", toks, dtype=np.int32)
         put(h5, "inputs/targets", tgts, dtype=np.int32)
-        for p, w in zip(params, weights0):
-            put(h5, f"init/{p.name}", w)
-        put(h5, "target_norms", np.array([p.target_norm for p in params]), "closed_form")
-        put(h5, "forward/logits", logits, "forward")
-        put(h5, "forward/loss", np.float64(loss), "loss")
-        for p, g in zip(params, grads):
-            put(h5, f"grad/{p.name}", g, "grad")
-        _, results = write_step1(h5, params, weights0, grads, cfg, settings_factory(cfg), cfg["lr"],
-                                 cfg["power_iterations"])
-        after = results["soft_cap"]
-        norms = ref.param_norms(params, after)
-        put(h5, "bound/norms", np.array(norms), "norm", after="step1/soft_cap")
-        put(h5, "bound/value", np.float64(ref.gpt_bound_paper(gc, norms)), "bound", formula="paper")
+        loss, norms = gpt_stages(h5, gc, cfg, params, weights0, batches[0])
         put(h5, "bound/value_reference_code", np.float64(ref.gpt_bound_reference_code(gc, norms)), "bound",
             formula="reference_code, tracker order")
         losses, final = trajectory(fwd, params, weights0, batches, cfg,
@@ -582,7 +569,7 @@ def generate_gpt_tiny(path, seed=20250712):
 
 def gpt_stages(h5, gc, cfg, params, weights0, batch):
     """init, target norms, forward, gradients, one Muon step + each method, bound (after the soft
-    cap) of one configuration, under `h5`. Returns the loss."""
+    cap) of one configuration, under `h5`. Returns the loss and the bound's norms."""
     loss, logits, grads = ref.loss_and_grads(lambda ws: ref.gpt_forward(gc, ws, batch[0], batch[1]), weights0)
     for p, w in zip(params, weights0):
         put(h5, f"init/{p.name}", w)
@@ -597,7 +584,7 @@ def gpt_stages(h5, gc, cfg, params, weights0, batch):
     put(h5, "bound/norms", np.array(norms), "norm", after="step1/soft_cap")
     put(h5, "bound/value", np.float64(ref.gpt_bound_paper(gc, norms)), "bound", formula="paper")
     check_policy_step1(params, stepped, results, settings_factory(cfg))
-    return loss
+    return loss, norms
 
 
 def check_policy_step1(params, stepped, results, settings_base):
@@ -653,7 +640,7 @@ def generate_gpt_policy(path, seed=20250716):
         write_config(h5, cfg)
         put(h5, "inputs/tokens", toks, dtype=np.int32)
         put(h5, "inputs/targets", tgts, dtype=np.int32)
-        loss = gpt_stages(h5, gc, cfg, params, weights0, batches[0])
+        loss, _ = gpt_stages(h5, gc, cfg, params, weights0, batches[0])
         losses, final = trajectory(lambda ws, batch: ref.gpt_forward(gc, ws, batch[0], batch[1]), params, weights0,
                                    batches, cfg, settings_factory(cfg)(cfg["trajectory_method"]), cfg["lr"])
         check_row_cap("trajectory/final/out", final[-1], final[-1])
@@ -663,7 +650,7 @@ def generate_gpt_policy(path, seed=20250716):
         lg = h5.create_group("linear_head")
         for k, v in lin_cfg.items():
             lg.attrs[k] = v
-        lin_loss = gpt_stages(lg, gc, lin_cfg, lin_params, lin_weights0, batches[0])
+        lin_loss, _ = gpt_stages(lg, gc, lin_cfg, lin_params, lin_weights0, batches[0])
     print(f"wrote {path}: loss {loss:.6f}, linear-head loss {lin_loss:.6f}, trajectory {losses[0]:.6f} -> "
           f"{losses[-1]:.6f}")
 

@@ -49,15 +49,13 @@ void project_linear(kernels::MatrixView W, const ProjectionSettings& s, double l
                                                    << ") has no clip scratch for method '" << method.deck_name
                                                    << "'; construct it with that method or without one");
 
-  // c = sqrt(m/n); α from the coupling BEFORE the sensitive scaling (as in the code)
+  // c = sqrt(m/n), times w_max for a sensitive method (the soft cap's α uses the plain c)
   double c = std::sqrt(double(m) / double(n));
-  const double alpha =
-      s.method == ProjectionMethod::soft_cap ? projection_soft_cap_alpha(m, n, s, lr_t, target_norm) : 0.0;
   if (projection_is_sensitive(s.method, s.sensitive_all)) c *= s.w_max;
 
   // X = W / c
   kernels::scale("kernels::project_linear_to_normalized", W, kernels::Real(1.0 / c));
-  method.apply(W, ConstraintCall{s, alpha, step_seed}, ws);
+  method.apply(W, ConstraintCall{s, lr_t, target_norm, step_seed}, ws);
   // W = c · P(X)
   kernels::scale("kernels::project_linear_from_normalized", W, kernels::Real(c));
 }

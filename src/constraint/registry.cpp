@@ -23,7 +23,8 @@ void spectral_hammer(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspa
   k::spectral_hammer(X, c.settings.w_max, ws.top, c.step_seed, c.settings.power_iterations);
 }
 void soft_cap(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {
-  k::soft_cap(X, c.soft_cap_alpha, *ws.ns);
+  // X has W's shape: α from the fan scale of W, as in the code (never sensitive)
+  k::soft_cap(X, projection_soft_cap_alpha(X.extent(0), X.extent(1), c.settings, c.lr_t, c.target_norm), *ws.ns);
 }
 void hard_cap(k::MatrixView X, const ConstraintCall&, ProjectionWorkspace& ws) { k::hard_cap(X, *ws.ns); }
 void spectral_clip(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace& ws) {

@@ -18,11 +18,13 @@ namespace lip {
 struct ProjectionSettings;
 struct ProjectionWorkspace;
 
-//! What a map needs besides X: the tensor's settings and the step's coupling and seed.
+//! What a map needs besides X: the tensor's settings, this step's learning rate and the tensor's
+//! target norm (the soft cap's coupling, §2.4), and the step's seed.
 struct ConstraintCall {
   const ProjectionSettings& settings;
-  double soft_cap_alpha;  //!< α of the coupled soft cap (§2.4), computed before any sensitive scaling
-  uint64_t step_seed;     //!< seeds power iterations (shared by every tensor of a step, §3)
+  double lr_t;
+  double target_norm;
+  uint64_t step_seed;  //!< seeds power iterations (shared by every tensor of a step, §3)
 };
 
 struct ConstraintMethod {

@@ -125,19 +125,6 @@ double log10_attn_lipschitz(const GptBlockNorms& b, double log_a, double log_s, 
 
 }  // namespace
 
-double& GptBlockNorms::of(ParamRole role) {
-  switch (role) {
-    case ParamRole::attn_q: return q;
-    case ParamRole::attn_k: return k;
-    case ParamRole::attn_v: return v;
-    case ParamRole::attn_out: return w;
-    case ParamRole::mlp_in: return mlp_in;
-    case ParamRole::mlp_out: return mlp_out;
-    default: break;
-  }
-  LIP_FAIL("GptBlockNorms: " << role_name(role) << " is not a transformer block weight");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Stage 1: activation-norm bounds (∞RMS).
 // ---------------------------------------------------------------------------------------------

@@ -11,19 +11,13 @@
 #include <vector>
 
 #include "kernels/gelu.hpp"
+#include "model/gpt_block_values.hpp"
 #include "model/model.hpp"
 
 namespace lip {
 
 //! RMS→RMS operator norms of one block's matrices.
-struct GptBlockNorms {
-  double q, k, v;  // attention query, key, value
-  double w;        // attention output projection
-  double mlp_in;   // MLP first layer (fan_out = 4C in NanoGPT)
-  double mlp_out;  // MLP second layer
-  //! The norm of the block weight with this role (model/gpt_layout.hpp's table).
-  double& of(ParamRole role);
-};
+using GptBlockNorms = GptBlockValues;
 
 //! Which recursion to evaluate.
 enum class BoundFormula {

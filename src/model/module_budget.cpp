@@ -18,19 +18,6 @@ MulSensitivity parse_mul_sensitivity(const std::string& name) {
   LIP_FAIL("unknown mul sensitivity mode '" << name << "'; expected scalar or one_residual");
 }
 
-double GptBlockTargets::of(ParamRole role) const {
-  switch (role) {
-    case ParamRole::attn_q: return q;
-    case ParamRole::attn_k: return k;
-    case ParamRole::attn_v: return v;
-    case ParamRole::attn_out: return w;
-    case ParamRole::mlp_in: return mlp_in;
-    case ParamRole::mlp_out: return mlp_out;
-    default: break;
-  }
-  LIP_FAIL("GptBlockTargets: " << role_name(role) << " is not a transformer block weight");
-}
-
 GptTargets gpt_target_norms(const GptBudgetInput& in) {
   const int L = in.num_blocks;
   LIP_REQUIRE(L >= 1, "num_blocks must be ≥ 1, got " << L);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/param_store.hpp"
+#include "model/gpt_block_values.hpp"
 
 namespace lip {
 
@@ -31,11 +31,7 @@ struct GptBudgetInput {
 };
 
 /// Target norms of one transformer block's weights.
-struct GptBlockTargets {
-  double q = 0, k = 0, v = 0, w = 0, mlp_in = 0, mlp_out = 0;
-  //! The target of the block weight with this role (model/gpt_layout.hpp's table).
-  double of(ParamRole role) const;
-};
+using GptBlockTargets = GptBlockValues;
 
 struct GptTargets {
   double embed = 0, head = 0;

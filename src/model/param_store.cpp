@@ -10,18 +10,11 @@ size_t padded(size_t n) { return (n + kAlignReals - 1) / kAlignReals * kAlignRea
 }  // namespace
 
 const char* role_name(ParamRole role) {
-  switch (role) {
-    case ParamRole::embed: return "embed";
-    case ParamRole::attn_v: return "attn_v";
-    case ParamRole::attn_q: return "attn_q";
-    case ParamRole::attn_k: return "attn_k";
-    case ParamRole::attn_out: return "attn_out";
-    case ParamRole::mlp_in: return "mlp_in";
-    case ParamRole::mlp_hidden: return "mlp_hidden";
-    case ParamRole::mlp_out: return "mlp_out";
-    case ParamRole::head: return "head";
-  }
-  return "?";
+  // in enum order
+  static constexpr const char* names[] = {"embed",  "attn_v",     "attn_q",  "attn_k", "attn_out",
+                                          "mlp_in", "mlp_hidden", "mlp_out", "head"};
+  static_assert(sizeof(names) / sizeof(names[0]) == size_t(ParamRole::head) + 1, "one name per role");
+  return names[size_t(role)];
 }
 
 const char* optimizer_group_of(ParamRole role) {

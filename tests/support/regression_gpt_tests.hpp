@@ -84,6 +84,31 @@ double reference_code_bound(const lip::GptConfig& c, const std::vector<double>& 
   return lip::gpt_lipschitz_bound(in).value();
 }
 
+//! Target norms, then forward (logits, loss) and every gradient from the case's initial parameters.
+void forward_stages(const ReferenceFile& ref, StageRunner& st, lip::Gpt& gpt, const lip::Batch& batch,
+                    const lip::test::RegressionCase& c = {}) {
+  const auto& P = gpt.params();
+  ASSERT_TRUE(st.stage(c.stage("target_norms"), {{c("target_norms"), lip::test::target_norms(P)}}));
+  lip::test::load_parameters(ref, P, c.init_group());
+  P.zero_grad();
+  const double loss = gpt.forward(batch);
+  ASSERT_TRUE(st.stage(c.stage("forward"),
+                       {{c("forward/logits"), lip::test::host_values(gpt.logits())}, {c("forward/loss"), {loss}}}));
+  gpt.backward();
+  ASSERT_TRUE(st.stage(c.stage("backward.gradients"), lip::test::tensor_items(gpt.params(), c("grad"), true)));
+}
+
+//! One production step with every method, then the norms and paper bound of the soft-cap result.
+std::vector<double> step_and_bound_stages(const ReferenceFile& ref, StageRunner& st, lip::Gpt& gpt,
+                                          const lip::Batch& batch, const lip::test::RegressionCase& c = {}) {
+  lip::test::step1_stages(ref, st, gpt, batch, c);
+  if (::testing::Test::HasFatalFailure()) return {};
+  const auto norms = lip::test::exact_norms(gpt.params());
+  EXPECT_TRUE(st.stage(c.stage("bound.norms (after step1.soft_cap)"), {{c("bound/norms"), norms}}));
+  EXPECT_TRUE(st.stage(c.stage("bound.value"), {{c("bound/value"), {gpt.certified_bound(norms).value()}}}));
+  return norms;
+}
+
 }  // namespace
 
 TEST(RegressionGpt, TinyMatchesReferenceStageByStage) {
@@ -91,25 +116,13 @@ TEST(RegressionGpt, TinyMatchesReferenceStageByStage) {
   StageRunner st(ref);
   const auto cfg = gpt_config(ref, "config");
   lip::Gpt gpt(cfg);
-  const auto& P = gpt.params();
   const auto batches = token_batches(ref);
-
-  ASSERT_TRUE(st.stage("target_norms", {{"target_norms", lip::test::target_norms(P)}}));
-  lip::test::load_parameters(ref, P, "init");
-  P.zero_grad();
-  const double loss = gpt.forward(batches[0]);
-  ASSERT_TRUE(st.stage("forward", {{"forward/logits", lip::test::host_values(gpt.logits())}, {"forward/loss", {loss}}}));
-  gpt.backward();
-  ASSERT_TRUE(st.stage("backward.gradients", lip::test::tensor_items(P, "grad", true)));
-
-  lip::test::step1_stages(ref, st, gpt, batches[0]);
+  forward_stages(ref, st, gpt, batches[0]);
   if (HasFatalFailure()) return;
-
-  const auto norms = lip::test::exact_norms(P);
-  ASSERT_TRUE(st.stage("bound.norms (after step1.soft_cap)", {{"bound/norms", norms}}));
-  ASSERT_TRUE(st.stage("bound.value", {{"bound/value", {gpt.certified_bound(norms).value()}},
-                                       {"bound/value_reference_code", {reference_code_bound(cfg, norms)}}}));
-
+  const auto norms = step_and_bound_stages(ref, st, gpt, batches[0]);
+  if (HasFailure()) return;
+  ASSERT_TRUE(st.stage("bound.value_reference_code",
+                       {{"bound/value_reference_code", {reference_code_bound(cfg, norms)}}}));
   lip::test::trajectory_stages(ref, st, gpt, batches);
 }
 
@@ -117,16 +130,8 @@ TEST(RegressionGpt, TinyVariantReferenceRopeRmsnormScales) {
   ReferenceFile ref("gpt_tiny.h5");
   StageRunner st(ref);
   lip::Gpt gpt(gpt_config(ref, "variant"));
-  const auto& P = gpt.params();
-  const auto batches = token_batches(ref);
-  ASSERT_TRUE(st.stage("variant.target_norms", {{"variant/target_norms", lip::test::target_norms(P)}}));
-  lip::test::load_parameters(ref, P, "init");
-  P.zero_grad();
-  const double loss = gpt.forward(batches[0]);
-  ASSERT_TRUE(st.stage("variant.forward", {{"variant/forward/logits", lip::test::host_values(gpt.logits())},
-                                           {"variant/forward/loss", {loss}}}));
-  gpt.backward();
-  ASSERT_TRUE(st.stage("variant.backward.gradients", lip::test::tensor_items(P, "variant/grad", true)));
+  // the same initial parameters and first batch, the variant's own forward and gradients
+  forward_stages(ref, st, gpt, token_batches(ref)[0], {"variant", "variant/", "init"});
 }
 
 TEST(RegressionGpt, ShakespeareWidthsOneStep) {
@@ -195,22 +200,12 @@ TEST(RegressionGpt, PolicyPerRoleWmaxAndUnembeddingHead) {
   const auto cfg = gpt_config(ref, "config");
   ASSERT_TRUE(cfg.unembed);
   lip::Gpt gpt(cfg);
-  const auto& P = gpt.params();
-  ASSERT_EQ(P.info(P.num_tensors() - 1).kind, lip::ParamKind::unembedding);
+  ASSERT_EQ(gpt.params().info(gpt.params().num_tensors() - 1).kind, lip::ParamKind::unembedding);
   const auto batches = token_batches(ref);
-
-  ASSERT_TRUE(st.stage("target_norms", {{"target_norms", lip::test::target_norms(P)}}));
-  lip::test::load_parameters(ref, P, "init");
-  P.zero_grad();
-  const double loss = gpt.forward(batches[0]);
-  ASSERT_TRUE(st.stage("forward", {{"forward/logits", lip::test::host_values(gpt.logits())}, {"forward/loss", {loss}}}));
-  gpt.backward();
-  ASSERT_TRUE(st.stage("backward.gradients", lip::test::tensor_items(P, "grad", true)));
-  lip::test::step1_stages(ref, st, gpt, batches[0]);
+  forward_stages(ref, st, gpt, batches[0]);
   if (HasFatalFailure()) return;
-  const auto norms = lip::test::exact_norms(P);
-  ASSERT_TRUE(st.stage("bound.norms (after step1.soft_cap)", {{"bound/norms", norms}}));
-  ASSERT_TRUE(st.stage("bound.value", {{"bound/value", {gpt.certified_bound(norms).value()}}}));
+  step_and_bound_stages(ref, st, gpt, batches[0]);
+  if (HasFailure()) return;
   lip::test::trajectory_stages(ref, st, gpt, batches);
 }
 
@@ -223,21 +218,10 @@ TEST(RegressionGpt, PolicyLinearHeadWithItsOwnWmax) {
   ASSERT_FALSE(cfg.unembed);
   ASSERT_GT(ref.attr(linear_head.attrs, "head_w_max"), 0.0);
   lip::Gpt gpt(cfg);
-  const auto& P = gpt.params();
   const auto batches = token_batches(ref);
-  ASSERT_TRUE(st.stage("linear_head.target_norms", {{"linear_head/target_norms", lip::test::target_norms(P)}}));
-  lip::test::load_parameters(ref, P, linear_head("init"));
-  P.zero_grad();
-  const double loss = gpt.forward(batches[0]);
-  ASSERT_TRUE(st.stage("linear_head.forward", {{"linear_head/forward/logits", lip::test::host_values(gpt.logits())},
-                                               {"linear_head/forward/loss", {loss}}}));
-  gpt.backward();
-  ASSERT_TRUE(st.stage("linear_head.backward.gradients", lip::test::tensor_items(P, "linear_head/grad", true)));
-  lip::test::step1_stages(ref, st, gpt, batches[0], linear_head);
+  forward_stages(ref, st, gpt, batches[0], linear_head);
   if (HasFatalFailure()) return;
-  const auto norms = lip::test::exact_norms(P);
-  ASSERT_TRUE(st.stage("linear_head.bound.norms", {{"linear_head/bound/norms", norms}}));
-  ASSERT_TRUE(st.stage("linear_head.bound.value", {{"linear_head/bound/value", {gpt.certified_bound(norms).value()}}}));
+  step_and_bound_stages(ref, st, gpt, batches[0], linear_head);
 }
 
 // Negative control: a step that gives every matrix the plain w_max (what a policy that ignores roles
@@ -250,7 +234,7 @@ TEST(RegressionGpt, PolicyIgnoringRolesFailsTheReference) {
   lip::Gpt gpt(gpt_config(ref, linear_head.attrs));
   const auto& P = gpt.params();
   const auto batches = token_batches(ref);
-  lip::test::load_parameters(ref, P, linear_head("init"));
+  lip::test::load_parameters(ref, P, linear_head.init_group());
   const lip::ConstraintPolicy roles_ignored{lip::ProjectionMethod::soft_cap, ref.attr(linear_head.attrs, "w_max"), 0, 0};
   lip::test::RegressionStep step(ref, linear_head, gpt, "soft_cap", batches[0].size, 12345, roles_ignored);
   step.step->run(batches[0], 0);

@@ -30,7 +30,13 @@ namespace lip::test {
 struct RegressionCase {
   std::string attrs = "config";
   std::string prefix = "";
+  std::string init = "";  //!< group of the initial parameters ("": prefix + "init")
   std::string operator()(const std::string& dataset) const { return prefix + dataset; }
+  std::string init_group() const { return init.empty() ? prefix + "init" : init; }
+  //! Stage names: "variant/" + "forward" -> "variant.forward".
+  std::string stage(const std::string& name) const {
+    return prefix.empty() ? name : prefix.substr(0, prefix.size() - 1) + "." + name;
+  }
 };
 
 //! Every constraint method of the reference (ALGORITHMS §2.3 and §2.7), in the reference's order.
@@ -162,7 +168,7 @@ inline void step1_stages(const ReferenceFile& ref, StageRunner& st, Model& model
                          const RegressionCase& c = {}) {
   const auto& P = model.params();
   auto run_step = [&](const std::string& method) {
-    load_parameters(ref, P, c("init"));
+    load_parameters(ref, P, c.init_group());
     auto s = std::make_unique<RegressionStep>(ref, c, model, method, batch.size, 12345);
     s->step->run(batch, 0);
     return s;
@@ -173,8 +179,8 @@ inline void step1_stages(const ReferenceFile& ref, StageRunner& st, Model& model
     for (size_t i = 0; i < P.num_tensors(); ++i)
       momentum.push_back(
           {c("step1/momentum/" + P.info(i).name), host_values(P.view_of(s->optimizer->first_moment(), i))});
-    ASSERT_TRUE(st.stage(c("step1.momentum"), momentum));
-    ASSERT_TRUE(st.stage(c("step1.none (dualize, decay, step)"), step1_items(ref, P, "none", c)));
+    ASSERT_TRUE(st.stage(c.stage("step1.momentum"), momentum));
+    ASSERT_TRUE(st.stage(c.stage("step1.none (dualize, decay, step)"), step1_items(ref, P, "none", c)));
     // α of the soft-cap policy, from the settings its projector resolved for each tensor
     assign_constraints(model.mutable_params(), regression_policy(ref, "soft_cap", c));
     const Projector soft(P, regression_projection(ref, "soft_cap", c));
@@ -187,28 +193,28 @@ inline void step1_stages(const ReferenceFile& ref, StageRunner& st, Model& model
                                                                                  s->optimizer->lr(i, factor),
                                                                                  info.target_norm));
     }
-    ASSERT_TRUE(st.stage(c("step1.soft_cap_alpha"), {{c("step1/soft_cap_alpha"), alpha}}));
+    ASSERT_TRUE(st.stage(c.stage("step1.soft_cap_alpha"), {{c("step1/soft_cap_alpha"), alpha}}));
   }
   for (const auto& method : regression_methods()) {
     if (method == "none" || method == "soft_cap") continue;
     run_step(method);
-    ASSERT_TRUE(st.stage(c("step1." + method), step1_items(ref, P, method, c)));
+    ASSERT_TRUE(st.stage(c.stage("step1." + method), step1_items(ref, P, method, c)));
   }
   run_step("soft_cap");
-  ASSERT_TRUE(st.stage(c("step1.soft_cap"), step1_items(ref, P, "soft_cap", c)));
+  ASSERT_TRUE(st.stage(c.stage("step1.soft_cap"), step1_items(ref, P, "soft_cap", c)));
 }
 
 //! 20 production steps from the initial parameters over the cycled batches with the trajectory method.
 inline void trajectory_stages(const ReferenceFile& ref, StageRunner& st, Model& model, const std::vector<Batch>& batches,
                               const RegressionCase& c = {}) {
   const auto& P = model.params();
-  load_parameters(ref, P, c("init"));
+  load_parameters(ref, P, c.init_group());
   RegressionStep s(ref, c, model, ref.attr_string(c.attrs, "trajectory_method"), batches.front().size, 777);
   std::vector<double> losses;
   for (long t = 0; t < ref.attr_int(c.attrs, "steps"); ++t)
     losses.push_back(s.step->run(batches[size_t(t) % batches.size()], t).loss);
-  ASSERT_TRUE(st.stage(c("trajectory.loss (20 steps)"), {{c("trajectory/loss"), losses}}));
-  ASSERT_TRUE(st.stage(c("trajectory.final_parameters"), tensor_items(P, c("trajectory/final"))));
+  ASSERT_TRUE(st.stage(c.stage("trajectory.loss (20 steps)"), {{c("trajectory/loss"), losses}}));
+  ASSERT_TRUE(st.stage(c.stage("trajectory.final_parameters"), tensor_items(P, c("trajectory/final"))));
 }
 
 }  // namespace lip::test
