@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "io/atomic_file.hpp"
 #include "io/data_paths.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/token_shards.hpp"
@@ -330,27 +331,20 @@ void write_char_set(const CharSet& set, const std::string& path) {
 
 // ==== output =================================================================================
 
-//! Runs `write(tmp)` on `<out>.tmp`, then renames it to `out`; the tmp file is removed on error.
-void write_atomically(const std::string& out, const std::function<void(const std::string&)>& write) {
+//! Writes `out` through `write(tmp)` and lip::io::write_atomically, creating its directory first
+//! (the default output, <repo>/data, need not exist yet).
+void write_output(const std::string& out, const std::function<void(const std::string& tmp)>& write) {
   const fs::path out_path(out);
-  std::error_code ec;
   if (out_path.has_parent_path()) {
+    std::error_code ec;
     fs::create_directories(out_path.parent_path(), ec);
     LIP_REQUIRE(!ec, "cannot create output directory '" << out_path.parent_path().string() << "': " << ec.message());
   }
-  const std::string tmp = out + ".tmp";
-  try {
-    write(tmp);
-    fs::rename(tmp, out_path, ec);
-    LIP_REQUIRE(!ec, "cannot rename '" << tmp << "' to '" << out << "': " << ec.message());
-  } catch (...) {
-    fs::remove(tmp, ec);
-    throw;
-  }
+  lip::io::write_atomically(out, write);
 }
 
 void write_images(const ImageSet& set, const std::string& out) {
-  write_atomically(out, [&](const std::string& tmp) { write_image_set(set, tmp); });
+  write_output(out, [&](const std::string& tmp) { write_image_set(set, tmp); });
   std::cout << "lip_prepare: wrote " << out << " (" << set.layout << ": train " << set.train.count << ", test "
             << set.test.count << " images of " << set.height << "x" << set.width << "x" << set.channels << ")\n";
 }
@@ -431,7 +425,7 @@ void run_tokenize(TokenizeJob job) {
                 std::to_string(job.val_fraction);
   file.train.assign(ids.begin(), ids.begin() + std::ptrdiff_t(n_train));
   file.val.assign(ids.begin() + std::ptrdiff_t(n_train), ids.end());
-  write_atomically(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
+  write_output(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
   std::cout << "lip_prepare: wrote " << job.out << " (train " << file.train.size() << ", val " << file.val.size()
             << " GPT-2 tokens from " << bytes.size() << " bytes)\n";
   std::cout << "lip_prepare: tokenizer load " << load_s << " s; encode " << encode_s << " s = "
@@ -463,7 +457,7 @@ void run_shards(const ShardsJob& job) {
     return s;
   };
   file.source = "modded-nanogpt .bin shards (GPT-2 tokens); train: " + names(train) + "; val: " + names(val);
-  write_atomically(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
+  write_output(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
   std::cout << "lip_prepare: wrote " << job.out << " (train " << file.train.size() << " tokens from " << train.size()
             << " shards, val " << file.val.size() << " tokens from " << val.size() << " shards)\n";
 }
@@ -584,7 +578,7 @@ int main(int argc, char** argv) {
         write_images(read_cifar10(job.raw), job.out);
       } else {
         const CharSet set = read_shakespeare(job.raw);
-        write_atomically(job.out, [&](const std::string& tmp) { write_char_set(set, tmp); });
+        write_output(job.out, [&](const std::string& tmp) { write_char_set(set, tmp); });
         std::cout << "lip_prepare: wrote " << job.out << " (train " << set.n_train << ", val "
                   << set.ids.size() - set.n_train << " tokens, vocabulary " << set.vocabulary.size() << ")\n";
       }
