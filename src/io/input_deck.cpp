@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/edit_distance.hpp"
 #include "core/error.hpp"
 
 namespace lip::io {
@@ -48,14 +49,12 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 // Case-insensitive; allows about one edit per four characters (at least two).
 std::string closest_word(const std::vector<std::string>& candidates, const std::string& word) {
   const std::string w = lower(word);
-  const std::size_t limit = std::max<std::size_t>(2, w.size() / 4);
-  std::string best;
-  std::size_t best_d = limit + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(lower(c), w);
-    if (d < best_d) best = c, best_d = d;
-  }
-  return best;
+  std::vector<std::string> lowered;
+  for (const auto& c : candidates) lowered.push_back(lower(c));
+  const std::string nearest = closest_name(w, lowered);
+  if (lowered.empty() || edit_distance(nearest, w) > std::max<std::size_t>(2, w.size() / 4)) return {};
+  // The first candidate that lowers to `nearest` is the one closest_name chose.
+  return candidates[std::size_t(std::find(lowered.begin(), lowered.end(), nearest) - lowered.begin())];
 }
 
 // ============================================================================================
@@ -343,21 +342,6 @@ const char* deck_type_name(DeckType type) {
     case DeckType::StringList: return "list of strings";
   }
   return "?";
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  // Two-row dynamic programme: row[j] = distance(a[0..i), b[0..j)).
-  std::vector<std::size_t> prev(b.size() + 1), row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t substitute = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      row[j] = std::min({prev[j] + 1, row[j - 1] + 1, substitute});
-    }
-    std::swap(prev, row);
-  }
-  return prev[b.size()];
 }
 
 std::string format_deck_value(const DeckValue& value) {
