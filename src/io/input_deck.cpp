@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/comm.hpp"
 #include "core/edit_distance.hpp"
 #include "core/error.hpp"
 
@@ -611,17 +612,6 @@ void check_mpi(int rc, const char* call) {
   LIP_FAIL("load_and_broadcast: " << call << " failed: " << std::string(text, len));
 }
 
-void bcast_string(std::string& s, MPI_Comm comm) {
-  unsigned long long size = s.size();
-  check_mpi(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast(size)");
-  LIP_REQUIRE(size <= static_cast<unsigned long long>(INT_MAX),
-              "load_and_broadcast: input deck is " << size << " bytes; at most " << INT_MAX
-                                                   << " can be broadcast");
-  s.resize(size);
-  if (size)
-    check_mpi(MPI_Bcast(s.data(), static_cast<int>(size), MPI_CHAR, 0, comm), "MPI_Bcast(text)");
-}
-
 }  // namespace
 
 InputDeck load_and_broadcast(const std::string& path, const std::vector<std::string>& overrides,
@@ -636,12 +626,16 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
   // turns into the same error on every rank instead of a hang.
   // The path is rank 0's too: it names the source in every error, which must match on all ranks.
   std::string source = path;
-  bcast_string(source, comm);
+  broadcast_string(comm, source);
   int status = 0;
   std::string payload, hint;
   if (rank == 0) {
     try {
       payload = read_deck_text(source);
+      // Refused here, as a read error, so that every rank reports it with the deck's name.
+      LIP_REQUIRE(payload.size() <= static_cast<std::size_t>(INT_MAX),
+                  "load_and_broadcast: input deck is " << payload.size() << " bytes; at most " << INT_MAX
+                                                       << " can be broadcast");
     } catch (const Error& e) {
       status = 1, payload = e.what(), hint = e.hint();
     } catch (const std::exception& e) {
@@ -649,8 +643,8 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
     }
   }
   check_mpi(MPI_Bcast(&status, 1, MPI_INT, 0, comm), "MPI_Bcast(status)");
-  bcast_string(payload, comm);
-  bcast_string(hint, comm);
+  broadcast_string(comm, payload);
+  broadcast_string(comm, hint);
   if (status != 0) throw Error(payload, hint);
 
   // Overrides come from rank 0 too, so every rank resolves exactly the same input.
@@ -658,7 +652,7 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
   int count = static_cast<int>(ov.size());
   check_mpi(MPI_Bcast(&count, 1, MPI_INT, 0, comm), "MPI_Bcast(override count)");
   ov.resize(count);
-  for (auto& o : ov) bcast_string(o, comm);
+  for (auto& o : ov) broadcast_string(comm, o);
 
   // Parsing is deterministic, so every rank throws the same error or builds the same deck.
   return parse(payload, source, schema, ov);
