@@ -29,13 +29,15 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "io/atomic_file.hpp"
 #include "io/data_paths.hpp"
-#include "io/hdf5_file.hpp"
+#include "io/image_dataset.hpp"
 #include "io/token_shards.hpp"
 #include "text/bpe_tokenizer.hpp"
 
 namespace fs = std::filesystem;
-using lip::io::Hdf5File;
+using lip::io::CharTokenFile;
+using lip::io::ImageDatasetFile;
 using lip::text::Gpt2Tokenizer;
 using lip::text::Utf8Policy;
 
@@ -84,36 +86,7 @@ void require_labels_below(const std::vector<uint8_t>& labels, size_t num_classes
 
 // ==== image classification (schema "lipschitz-image-classification") ========================
 
-struct ImageSplit {
-  size_t count = 0;
-  std::vector<uint8_t> images;  // (count, H, W, C) HWC row-major
-  std::vector<uint8_t> labels;  // (count)
-  std::string batch_counts;     // CIFAR: images taken from each source batch, e.g. "4000 1017 ..."
-};
-
-struct ImageSet {
-  std::string source, layout, class_names;
-  size_t height = 0, width = 0, channels = 0, num_classes = 10;
-  ImageSplit train, test;
-};
-
-void write_image_set(const ImageSet& set, const std::string& path) {
-  Hdf5File file = Hdf5File::create(path);
-  file.write_attr("/", "format", "lipschitz-image-classification");
-  file.write_attr("/", "version", 1);
-  file.write_attr("/", "source", set.source);
-  file.write_attr("/", "layout", set.layout);
-  file.write_attr("/", "num_classes", int64_t(set.num_classes));
-  if (!set.class_names.empty()) file.write_attr("/", "class_names", set.class_names);
-  for (const auto& [name, split] : {std::pair<std::string, const ImageSplit*>{"train", &set.train},
-                                    std::pair<std::string, const ImageSplit*>{"test", &set.test}}) {
-    file.write<uint8_t>(name + "/images", {split->count, set.height, set.width, set.channels}, split->images);
-    file.write<uint8_t>(name + "/labels", {split->count}, split->labels);
-    file.write_attr(name, "count", int64_t(split->count));
-    if (!split->batch_counts.empty()) file.write_attr(name, "batch_counts", split->batch_counts);
-  }
-  file.close();
-}
+using ImageSplit = ImageDatasetFile::Split;
 
 // ---- MNIST (IDX; ALGORITHMS.md §9.3, data/README.md) ----------------------------------------
 
@@ -159,8 +132,8 @@ ImageSplit read_mnist_split(const fs::path& raw, const std::string& prefix) {
   return split;
 }
 
-ImageSet read_mnist(const fs::path& raw) {
-  ImageSet set;
+ImageDatasetFile read_mnist(const fs::path& raw) {
+  ImageDatasetFile set;
   set.source = "MNIST IDX files (LeCun, Cortes, Burges) from " + raw.string();
   set.layout = "idx";
   set.height = set.width = kMnistSide;
@@ -253,8 +226,8 @@ std::string read_cifar_class_names(const fs::path& raw) {
   return joined;
 }
 
-ImageSet read_cifar10(const fs::path& raw) {
-  ImageSet set;
+ImageDatasetFile read_cifar10(const fs::path& raw) {
+  ImageDatasetFile set;
   set.height = set.width = kCifarSide;
   set.channels = 3;
   std::error_code ec;
@@ -281,22 +254,16 @@ ImageSet read_cifar10(const fs::path& raw) {
 
 // ==== char tokens (schema "lipschitz-char-tokens"; ALGORITHMS.md §9.1) ======================
 
-struct CharSet {
-  std::string source, vocabulary;
-  std::vector<uint16_t> ids;  // (N) token ids of the whole text
-  size_t n_train = 0;         // ids[0, n_train) train, the rest val
-};
-
-CharSet read_shakespeare(const fs::path& raw) {
+CharTokenFile read_shakespeare(const fs::path& raw) {
   const fs::path text_path = raw / "input.txt";
   const std::vector<uint8_t> text = read_bytes(text_path, "Shakespeare text");
   const std::string w = "Shakespeare text '" + text_path.string() + "'";
-  CharSet set;
+  CharTokenFile set;
   set.source = "tiny shakespeare (karpathy/char-rnn input.txt) from " + raw.string();
   const size_t n = text.size();
   // Split: the first floor(0.9 N) characters train, the rest val (exact integer arithmetic).
-  set.n_train = n * 9 / 10;
-  LIP_REQUIRE(set.n_train >= 1 && set.n_train < n, w << ": " << n << " bytes is too short for a 90/10 split");
+  const size_t n_train = n * 9 / 10;
+  LIP_REQUIRE(n_train >= 1 && n_train < n, w << ": " << n << " bytes is too short for a 90/10 split");
   // Vocabulary: the sorted unique bytes; id = rank in that order.
   std::array<bool, 256> seen{};
   for (uint8_t ch : text) seen[ch] = true;
@@ -308,49 +275,29 @@ CharSet read_shakespeare(const fs::path& raw) {
       id[b] = uint16_t(set.vocabulary.size());
       set.vocabulary.push_back(char(b));
     }
-  set.ids.resize(n);
-  for (size_t i = 0; i < n; ++i) set.ids[i] = id[text[i]];
+  std::vector<uint16_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = id[text[i]];
+  set.train.assign(ids.begin(), ids.begin() + std::ptrdiff_t(n_train));
+  set.val.assign(ids.begin() + std::ptrdiff_t(n_train), ids.end());
   return set;
-}
-
-void write_char_set(const CharSet& set, const std::string& path) {
-  const size_t n = set.ids.size();
-  Hdf5File file = Hdf5File::create(path);
-  file.write_attr("/", "format", "lipschitz-char-tokens");
-  file.write_attr("/", "version", 1);
-  file.write_attr("/", "source", set.source);
-  file.write_attr("/", "vocabulary", set.vocabulary);
-  file.write_attr("/", "vocab_size", int64_t(set.vocabulary.size()));
-  file.write<uint16_t>("train/tokens", {set.n_train}, set.ids.data());
-  file.write<uint16_t>("val/tokens", {n - set.n_train}, set.ids.data() + set.n_train);
-  file.write_attr("train", "count", int64_t(set.n_train));
-  file.write_attr("val", "count", int64_t(n - set.n_train));
-  file.close();
 }
 
 // ==== output =================================================================================
 
-//! Runs `write(tmp)` on `<out>.tmp`, then renames it to `out`; the tmp file is removed on error.
-void write_atomically(const std::string& out, const std::function<void(const std::string&)>& write) {
+//! Writes `out` through `write(tmp)` and lip::io::write_atomically, creating its directory first
+//! (the default output, <repo>/data, need not exist yet).
+void write_output(const std::string& out, const std::function<void(const std::string& tmp)>& write) {
   const fs::path out_path(out);
-  std::error_code ec;
   if (out_path.has_parent_path()) {
+    std::error_code ec;
     fs::create_directories(out_path.parent_path(), ec);
     LIP_REQUIRE(!ec, "cannot create output directory '" << out_path.parent_path().string() << "': " << ec.message());
   }
-  const std::string tmp = out + ".tmp";
-  try {
-    write(tmp);
-    fs::rename(tmp, out_path, ec);
-    LIP_REQUIRE(!ec, "cannot rename '" << tmp << "' to '" << out << "': " << ec.message());
-  } catch (...) {
-    fs::remove(tmp, ec);
-    throw;
-  }
+  lip::io::write_atomically(out, write);
 }
 
-void write_images(const ImageSet& set, const std::string& out) {
-  write_atomically(out, [&](const std::string& tmp) { write_image_set(set, tmp); });
+void write_images(const ImageDatasetFile& set, const std::string& out) {
+  write_output(out, [&](const std::string& tmp) { lip::io::write_image_dataset(tmp, set); });
   std::cout << "lip_prepare: wrote " << out << " (" << set.layout << ": train " << set.train.count << ", test "
             << set.test.count << " images of " << set.height << "x" << set.width << "x" << set.channels << ")\n";
 }
@@ -431,7 +378,7 @@ void run_tokenize(TokenizeJob job) {
                 std::to_string(job.val_fraction);
   file.train.assign(ids.begin(), ids.begin() + std::ptrdiff_t(n_train));
   file.val.assign(ids.begin() + std::ptrdiff_t(n_train), ids.end());
-  write_atomically(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
+  write_output(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
   std::cout << "lip_prepare: wrote " << job.out << " (train " << file.train.size() << ", val " << file.val.size()
             << " GPT-2 tokens from " << bytes.size() << " bytes)\n";
   std::cout << "lip_prepare: tokenizer load " << load_s << " s; encode " << encode_s << " s = "
@@ -463,7 +410,7 @@ void run_shards(const ShardsJob& job) {
     return s;
   };
   file.source = "modded-nanogpt .bin shards (GPT-2 tokens); train: " + names(train) + "; val: " + names(val);
-  write_atomically(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
+  write_output(job.out, [&](const std::string& tmp) { lip::io::write_token_file(tmp, file); });
   std::cout << "lip_prepare: wrote " << job.out << " (train " << file.train.size() << " tokens from " << train.size()
             << " shards, val " << file.val.size() << " tokens from " << val.size() << " shards)\n";
 }
@@ -583,10 +530,10 @@ int main(int argc, char** argv) {
       } else if (job.name == "cifar10") {
         write_images(read_cifar10(job.raw), job.out);
       } else {
-        const CharSet set = read_shakespeare(job.raw);
-        write_atomically(job.out, [&](const std::string& tmp) { write_char_set(set, tmp); });
-        std::cout << "lip_prepare: wrote " << job.out << " (train " << set.n_train << ", val "
-                  << set.ids.size() - set.n_train << " tokens, vocabulary " << set.vocabulary.size() << ")\n";
+        const CharTokenFile set = read_shakespeare(job.raw);
+        write_output(job.out, [&](const std::string& tmp) { lip::io::write_char_tokens(tmp, set); });
+        std::cout << "lip_prepare: wrote " << job.out << " (train " << set.train.size() << ", val "
+                  << set.val.size() << " tokens, vocabulary " << set.vocabulary.size() << ")\n";
       }
     }
   } catch (const lip::Error& e) {

@@ -1,4 +1,4 @@
-// Dataset loading and validation (image classification, char tokens) and the ImageBatcher:
+// Dataset writing, loading and validation (image classification, char tokens) and the ImageBatcher:
 // permutations, dropped last batch, pixel/255 in HWC order, fixed-order evaluation batches and
 // cursor save/restore. All files are small synthetic ones written here.
 #include <gtest/gtest.h>
@@ -208,6 +208,42 @@ TEST(CharTokens, LoadsAndValidates) {
   EXPECT_NE(msg.find("split must be \"train\" or \"val\", got \"test\""), std::string::npos) << msg;
   msg = error_of([&] { lip::io::load_char_tokens(write_images(dir, "images.h5"), "train"); });
   EXPECT_NE(msg.find("expected \"lipschitz-char-tokens\""), std::string::npos) << msg;
+}
+
+// ==== writing ================================================================================
+
+TEST(DatasetWriters, WhatIsWrittenLoadsBack) {
+  TempDir dir;
+  lip::io::ImageDatasetFile images;
+  images.source = "synthetic";
+  images.layout = "idx";
+  images.class_names = "a\nb\nc\nd";
+  images.height = H, images.width = W, images.channels = C, images.num_classes = kClasses;
+  images.train = {N, synthetic_pixels(), synthetic_labels(), "4 3"};
+  images.test = {2, std::vector<uint8_t>(2 * F, 255), {3, 0}, ""};
+  const std::string image_path = dir.file("images.h5");
+  lip::io::write_image_dataset(image_path, images);
+  const ImageDataset train = lip::io::load_image_dataset(image_path, "train");
+  EXPECT_EQ(train.count, N);
+  EXPECT_EQ(train.features(), F);
+  EXPECT_EQ(train.num_classes, kClasses);
+  EXPECT_EQ(train.pixels, synthetic_pixels());
+  EXPECT_EQ(train.labels, synthetic_labels());
+  EXPECT_EQ(lip::io::load_image_dataset(image_path, "test").labels, (std::vector<uint8_t>{3, 0}));
+  const Hdf5File f = Hdf5File::open_read(image_path);
+  EXPECT_EQ(f.read_attr_string("/", "class_names"), "a\nb\nc\nd");
+  EXPECT_EQ(f.read_attr_string("train", "batch_counts"), "4 3");
+  EXPECT_FALSE(f.has_attr("test", "batch_counts"));  // optional attributes are left out when empty
+  EXPECT_EQ(f.read_attr_int("test", "count"), 2);
+
+  const lip::io::CharTokenFile chars{"synthetic text", "\n !abc", {0, 1, 2, 3, 4, 5, 5}, {5, 0}};
+  const std::string char_path = dir.file("chars.h5");
+  lip::io::write_char_tokens(char_path, chars);
+  const auto tokens = lip::io::load_char_tokens(char_path, "train");
+  EXPECT_EQ(tokens.vocabulary, chars.vocabulary);
+  EXPECT_EQ(tokens.vocab_size, 6u);
+  EXPECT_EQ(tokens.tokens, chars.train);
+  EXPECT_EQ(lip::io::load_char_tokens(char_path, "val").tokens, chars.val);
 }
 
 // ==== data search paths =====================================================================

@@ -425,13 +425,8 @@ TEST(InputDeckResolved, RoundTripGivesTheSameDeck) {
 
 // ---- suggestions and docs -------------------------------------------------------------------
 
-TEST(InputDeck, EditDistance) {
-  EXPECT_EQ(lip::io::edit_distance("kitten", "sitting"), 3u);
-  EXPECT_EQ(lip::io::edit_distance("", "abc"), 3u);
-  EXPECT_EQ(lip::io::edit_distance("abc", ""), 3u);
-  EXPECT_EQ(lip::io::edit_distance("optim.lr", "optim.lr"), 0u);
-  EXPECT_EQ(lip::io::edit_distance("optim.lrr", "optim.lr"), 1u);
-  EXPECT_EQ(lip::io::edit_distance("optmi.lr", "optim.lr"), 2u);
+// The distance itself is tested in test_edit_distance.cpp.
+TEST(InputDeck, ClosestKey) {
   const auto s = test_schema();
   EXPECT_EQ(s.closest_key("data.batchsize"), "data.batch_size");
   EXPECT_EQ(s.closest_key("optim.kinds"), "optim.kind");

@@ -102,12 +102,17 @@ void Comm::broadcast(const kernels::VectorView& x, int root) {
   }
 }
 
-void Comm::broadcast(std::string& text, int root) const {
-  long long n = static_cast<long long>(text.size());
-  LIP_CHECK_MPI(MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm_));
-  text.resize(size_t(n));
-  if (n > 0) LIP_CHECK_MPI(MPI_Bcast(text.data(), int(n), MPI_CHAR, root, comm_));
+void broadcast_string(MPI_Comm comm, std::string& text, int root) {
+  unsigned long long size = text.size();
+  LIP_CHECK_MPI(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, root, comm));
+  // Checked after the size is shared, so that every rank throws instead of some waiting forever.
+  LIP_REQUIRE(size <= static_cast<unsigned long long>(INT_MAX),
+              "broadcast_string: the root's string is " << size << " bytes; at most " << INT_MAX << " can be broadcast");
+  text.resize(size_t(size));
+  if (size > 0) LIP_CHECK_MPI(MPI_Bcast(text.data(), int(size), MPI_CHAR, root, comm));
 }
+
+void Comm::broadcast(std::string& text, int root) const { broadcast_string(comm_, text, root); }
 
 void Comm::broadcast(std::vector<double>& values, int root) const {
   long long n = static_cast<long long>(values.size());

@@ -38,6 +38,11 @@ int received_stop_signal();
 //! "SIGTERM", "SIGUSR1", or "signal N".
 std::string signal_name(int signo);
 
+//! text ← root's text on every rank of `comm` (size first, then the bytes). Every rank throws the
+//! same error when root's text is longer than one MPI_Bcast can carry (INT_MAX bytes). A free
+//! function so that code holding only an MPI_Comm (the input deck) shares it with Comm.
+void broadcast_string(MPI_Comm comm, std::string& text, int root = 0);
+
 class Comm {
  public:
   explicit Comm(MPI_Comm comm = MPI_COMM_WORLD);

@@ -1,14 +1,11 @@
 #include "io/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "io/atomic_file.hpp"
 #include "io/hdf5_file.hpp"
 
 namespace lip::io {
@@ -47,14 +44,6 @@ void copy_to_device(const std::vector<kernels::Real>& values, const kernels::Mat
   for (size_t i = 0; i < dst.extent(0); ++i)
     for (size_t j = 0; j < dst.extent(1); ++j) h(i, j) = values[i * dst.extent(1) + j];
   Kokkos::deep_copy(dst, h);
-}
-
-void fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  LIP_REQUIRE(fd >= 0, "cannot reopen " << path << " to flush it to disk");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  LIP_REQUIRE(rc == 0, "fsync of " << path << " failed");
 }
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -123,7 +112,7 @@ void check_tensor_table(const Hdf5File& f, const ParamStore& params) {
 
 void write_checkpoint(const std::string& path, const ParamStore& params, const std::vector<CheckpointSlab>& state,
                       const CheckpointMeta& meta) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temporary_path_for(path);
   {
     Hdf5File f = Hdf5File::create(tmp);
     f.write_attr("/", "format", kCheckpointFormat);
@@ -168,12 +157,7 @@ void write_checkpoint(const std::string& path, const ParamStore& params, const s
     f.write_attr("/", "optimizer_state", stored);
     f.close();
   }
-  fsync_path(tmp);
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  LIP_REQUIRE(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
-  const auto dir = std::filesystem::path(path).parent_path();
-  fsync_path(dir.empty() ? "." : dir.string());
+  commit_atomically(tmp, path);
 }
 
 CheckpointMeta read_checkpoint_meta(const std::string& path) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "core/error.hpp"
 #include "io/hdf5_file.hpp"
@@ -29,7 +30,44 @@ void require_format(const Hdf5File& file, const char* format) {
                                                  << ", this reader supports version " << kVersion);
 }
 
+//! A new file (truncating `path`) with the root attributes require_format checks, and `source`.
+Hdf5File create_with_format(const std::string& path, const char* format, const std::string& source) {
+  Hdf5File file = Hdf5File::create(path);
+  file.write_attr("/", "format", format);
+  file.write_attr("/", "version", kVersion);
+  file.write_attr("/", "source", source);
+  return file;
+}
+
 }  // namespace
+
+// ==== writing ================================================================================
+
+void write_image_dataset(const std::string& path, const ImageDatasetFile& file) {
+  Hdf5File h5 = create_with_format(path, kImageFormat, file.source);
+  h5.write_attr("/", "layout", file.layout);
+  h5.write_attr("/", "num_classes", int64_t(file.num_classes));
+  if (!file.class_names.empty()) h5.write_attr("/", "class_names", file.class_names);
+  for (const auto& [name, split] : {std::pair<std::string, const ImageDatasetFile::Split*>{"train", &file.train},
+                                    std::pair<std::string, const ImageDatasetFile::Split*>{"test", &file.test}}) {
+    h5.write<uint8_t>(name + "/images", {split->count, file.height, file.width, file.channels}, split->images);
+    h5.write<uint8_t>(name + "/labels", {split->count}, split->labels);
+    h5.write_attr(name, "count", int64_t(split->count));
+    if (!split->batch_counts.empty()) h5.write_attr(name, "batch_counts", split->batch_counts);
+  }
+  h5.close();
+}
+
+void write_char_tokens(const std::string& path, const CharTokenFile& file) {
+  Hdf5File h5 = create_with_format(path, kCharFormat, file.source);
+  h5.write_attr("/", "vocabulary", file.vocabulary);
+  h5.write_attr("/", "vocab_size", int64_t(file.vocabulary.size()));
+  h5.write<uint16_t>("train/tokens", {file.train.size()}, file.train);
+  h5.write<uint16_t>("val/tokens", {file.val.size()}, file.val);
+  h5.write_attr("train", "count", int64_t(file.train.size()));
+  h5.write_attr("val", "count", int64_t(file.val.size()));
+  h5.close();
+}
 
 // ==== loading ================================================================================
 

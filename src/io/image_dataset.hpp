@@ -1,6 +1,7 @@
 #pragma once
-/* Dataset files written by lip_prepare (schemas in docs/FORMATS.md): loading with validation, and
- * the image batch sampler used by the MLP trainer (ALGORITHMS.md §9.2).
+/* Dataset files written by lip_prepare (schemas in docs/FORMATS.md): writing, loading with
+ * validation, and the image batch sampler used by the MLP trainer (ALGORITHMS.md §9.2). Writer and
+ * reader of each format live side by side so that the schema is spelled out once.
  *
  * ImageBatcher: epoch e visits the images in a permutation drawn by Fisher–Yates from Philox
  * uniform_draw(seed, e, i), so the order depends only on (seed, epoch), never on thread or rank
@@ -32,6 +33,25 @@ struct ImageDataset {
 //! dtypes, ranks, counts and label range (messages name file, dataset, expected and actual).
 ImageDataset load_image_dataset(const std::string& path, const std::string& split);
 
+//! Everything an image-classification file holds, both splits (what lip_prepare converts).
+struct ImageDatasetFile {
+  struct Split {
+    size_t count = 0;
+    std::vector<uint8_t> images;  // (count, height, width, channels), HWC row-major
+    std::vector<uint8_t> labels;  // (count), each < num_classes
+    std::string batch_counts;     // optional: images taken from each raw batch file, e.g. "4000 1017 ..."
+  };
+  std::string source;       // where the images came from
+  std::string layout;       // raw layout converted: "idx", "official-binary", "partial-binary"
+  std::string class_names;  // optional: one name per line, line i names label i
+  size_t height = 0, width = 0, channels = 0, num_classes = 10;
+  Split train, test;
+};
+
+//! Writes `file` as a new image-classification file at `path` (truncating it). Atomic
+//! replacement is the caller's choice (io/atomic_file.hpp).
+void write_image_dataset(const std::string& path, const ImageDatasetFile& file);
+
 //! One split of a "lipschitz-char-tokens" file.
 struct CharTokenDataset {
   std::string path, split;
@@ -43,6 +63,17 @@ struct CharTokenDataset {
 //! Load split "train" or "val" of a char-token file, validating format, version, vocabulary and
 //! token range.
 CharTokenDataset load_char_tokens(const std::string& path, const std::string& split);
+
+//! Everything a char-token file holds, both splits (what lip_prepare converts).
+struct CharTokenFile {
+  std::string source;           // where the text came from
+  std::string vocabulary;       // byte of token id i is vocabulary[i]; no NUL (stored NUL-padded)
+  std::vector<uint16_t> train;  // (N_train) token ids, each < vocabulary.size()
+  std::vector<uint16_t> val;    // (N_val)
+};
+
+//! Writes `file` as a new char-token file at `path` (truncating it).
+void write_char_tokens(const std::string& path, const CharTokenFile& file);
 
 //! Batches of (pixels/255, label) from an ImageDataset, which must outlive the batcher.
 class ImageBatcher {

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/comm.hpp"
+#include "core/edit_distance.hpp"
 #include "core/error.hpp"
 
 namespace lip::io {
@@ -48,14 +50,12 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 // Case-insensitive; allows about one edit per four characters (at least two).
 std::string closest_word(const std::vector<std::string>& candidates, const std::string& word) {
   const std::string w = lower(word);
-  const std::size_t limit = std::max<std::size_t>(2, w.size() / 4);
-  std::string best;
-  std::size_t best_d = limit + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(lower(c), w);
-    if (d < best_d) best = c, best_d = d;
-  }
-  return best;
+  std::vector<std::string> lowered;
+  for (const auto& c : candidates) lowered.push_back(lower(c));
+  const std::string nearest = closest_name(w, lowered);
+  if (lowered.empty() || edit_distance(nearest, w) > std::max<std::size_t>(2, w.size() / 4)) return {};
+  // The first candidate that lowers to `nearest` is the one closest_name chose.
+  return candidates[std::size_t(std::find(lowered.begin(), lowered.end(), nearest) - lowered.begin())];
 }
 
 // ============================================================================================
@@ -345,21 +345,6 @@ const char* deck_type_name(DeckType type) {
   return "?";
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  // Two-row dynamic programme: row[j] = distance(a[0..i), b[0..j)).
-  std::vector<std::size_t> prev(b.size() + 1), row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t substitute = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      row[j] = std::min({prev[j] + 1, row[j - 1] + 1, substitute});
-    }
-    std::swap(prev, row);
-  }
-  return prev[b.size()];
-}
-
 std::string format_deck_value(const DeckValue& value) {
   switch (value.index()) {
     case 0: return std::to_string(std::get<std::int64_t>(value));
@@ -627,17 +612,6 @@ void check_mpi(int rc, const char* call) {
   LIP_FAIL("load_and_broadcast: " << call << " failed: " << std::string(text, len));
 }
 
-void bcast_string(std::string& s, MPI_Comm comm) {
-  unsigned long long size = s.size();
-  check_mpi(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast(size)");
-  LIP_REQUIRE(size <= static_cast<unsigned long long>(INT_MAX),
-              "load_and_broadcast: input deck is " << size << " bytes; at most " << INT_MAX
-                                                   << " can be broadcast");
-  s.resize(size);
-  if (size)
-    check_mpi(MPI_Bcast(s.data(), static_cast<int>(size), MPI_CHAR, 0, comm), "MPI_Bcast(text)");
-}
-
 }  // namespace
 
 InputDeck load_and_broadcast(const std::string& path, const std::vector<std::string>& overrides,
@@ -652,12 +626,16 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
   // turns into the same error on every rank instead of a hang.
   // The path is rank 0's too: it names the source in every error, which must match on all ranks.
   std::string source = path;
-  bcast_string(source, comm);
+  broadcast_string(comm, source);
   int status = 0;
   std::string payload, hint;
   if (rank == 0) {
     try {
       payload = read_deck_text(source);
+      // Refused here, as a read error, so that every rank reports it with the deck's name.
+      LIP_REQUIRE(payload.size() <= static_cast<std::size_t>(INT_MAX),
+                  "load_and_broadcast: input deck is " << payload.size() << " bytes; at most " << INT_MAX
+                                                       << " can be broadcast");
     } catch (const Error& e) {
       status = 1, payload = e.what(), hint = e.hint();
     } catch (const std::exception& e) {
@@ -665,8 +643,8 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
     }
   }
   check_mpi(MPI_Bcast(&status, 1, MPI_INT, 0, comm), "MPI_Bcast(status)");
-  bcast_string(payload, comm);
-  bcast_string(hint, comm);
+  broadcast_string(comm, payload);
+  broadcast_string(comm, hint);
   if (status != 0) throw Error(payload, hint);
 
   // Overrides come from rank 0 too, so every rank resolves exactly the same input.
@@ -674,7 +652,7 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
   int count = static_cast<int>(ov.size());
   check_mpi(MPI_Bcast(&count, 1, MPI_INT, 0, comm), "MPI_Bcast(override count)");
   ov.resize(count);
-  for (auto& o : ov) bcast_string(o, comm);
+  for (auto& o : ov) broadcast_string(comm, o);
 
   // Parsing is deterministic, so every rank throws the same error or builds the same deck.
   return parse(payload, source, schema, ov);

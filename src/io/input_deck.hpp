@@ -204,9 +204,6 @@ InputDeck load_and_broadcast(const std::string& path, const std::vector<std::str
 //! meaning), in registration order. Used to generate docs/INPUT_DECK.md.
 std::string schema_markdown(const DeckSchema& schema);
 
-//! Levenshtein edit distance (insertions, deletions, substitutions each cost 1).
-std::size_t edit_distance(const std::string& a, const std::string& b);
-
 //! `value` written as it appears in a deck: shortest round-trip doubles, `true`/`false`,
 //! strings quoted when they hold spaces, '#', quotes or backslashes, or are empty.
 std::string format_deck_value(const DeckValue& value);

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "io/data_paths.hpp"
 #include "io/hdf5_file.hpp"
+#include "io/token_shards.hpp"
 #include "kernels/rng.hpp"
 
 namespace lip {
@@ -56,11 +57,12 @@ io::CharTokenDataset load_token_split(const std::string& path, const std::string
     const io::Hdf5File f = io::Hdf5File::open_read(path);
     format = f.has_attr("/", "format") ? f.read_attr_string("/", "format") : "";
   }
-  if (format != "lipschitz-tokens") return io::load_char_tokens(path, split);
+  if (format != io::kTokenFormat) return io::load_char_tokens(path, split);
   const io::Hdf5File f = io::Hdf5File::open_read(path);
   const int64_t version = f.read_attr_int("/", "version");
-  LIP_REQUIRE(version == 1, "HDF5 file '" << path << "': root attribute 'version' is " << version
-                                          << ", this reader supports version 1");
+  LIP_REQUIRE(version == io::kTokenFormatVersion, "HDF5 file '" << path << "': root attribute 'version' is "
+                                                                << version << ", this reader supports version "
+                                                                << io::kTokenFormatVersion);
   io::CharTokenDataset d;
   d.path = path;
   d.split = split;

@@ -1,11 +1,13 @@
 // Comm pieces that resume and preemption rely on, at 1 and 2 ranks: broadcasting a device slab
-// from rank 0 (checkpoint loading), the per-step max of flags (stop signals, non-finite values),
-// the gradient mean, and the stop-signal handlers (a signal sets a flag instead of ending the process).
+// from rank 0 (checkpoint loading) and strings (deck text, errors), the per-step max of flags
+// (stop signals, non-finite values), the gradient mean, and the stop-signal handlers (a signal
+// sets a flag instead of ending the process).
 #include <gtest/gtest.h>
 
 #include <Kokkos_Core.hpp>
 #include <csignal>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "core/comm.hpp"
@@ -38,6 +40,21 @@ TEST(Comm, MaxOfFlagsAgreesOnEveryRank) {
   long value = comm.is_root() ? 42 : 7;
   comm.broadcast(value);
   EXPECT_EQ(value, 42);
+}
+
+TEST(Comm, BroadcastsStringsFromTheRoot) {
+  Comm comm;
+  // Binary-safe (NUL, newline), any length, also empty, from any root.
+  std::string text = comm.is_root() ? std::string("deck\0line\n", 10) + std::string(70000, 'x') : "stale";
+  comm.broadcast(text);
+  EXPECT_EQ(text, std::string("deck\0line\n", 10) + std::string(70000, 'x'));
+  std::string empty = comm.is_root() ? "" : "stale";
+  lip::broadcast_string(comm.raw(), empty);
+  EXPECT_EQ(empty, "");
+  const int last = comm.size() - 1;
+  std::string from_last = comm.rank() == last ? "rank " + std::to_string(last) : "";
+  lip::broadcast_string(comm.raw(), from_last, last);
+  EXPECT_EQ(from_last, "rank " + std::to_string(last));
 }
 
 TEST(Comm, AllreduceMeanAveragesTheSlab) {
