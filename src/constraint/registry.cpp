@@ -1,9 +1,8 @@
 // The constraint registry: one entry per method (contracts of the maps in kernels/spectral.hpp).
 #include "constraint/registry.hpp"
 
-#include <algorithm>
-
 #include "constraint/projector.hpp"
+#include "core/edit_distance.hpp"
 #include "core/error.hpp"
 
 namespace lip {
@@ -35,18 +34,6 @@ void clipped_weight_decay(k::MatrixView X, const ConstraintCall& c, ProjectionWo
 }
 void pure_svd(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace&) {
   k::pure_svd_clip(X, c.settings.clip_min, c.settings.w_max);
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 }  // namespace
@@ -83,15 +70,10 @@ const ConstraintMethod& constraint_method(ProjectionMethod method) {
 const ConstraintMethod& constraint_method(const std::string& deck_name) {
   for (const auto& e : constraint_methods())
     if (deck_name == e.deck_name) return e;
-  std::string valid, closest;
-  size_t best = std::string::npos;
-  for (const auto& e : constraint_methods()) {
-    valid += (valid.empty() ? "" : ", ") + std::string(e.deck_name);
-    const size_t d = edit_distance(deck_name, e.deck_name);
-    if (d < best) best = d, closest = e.deck_name;
-  }
+  std::string valid;
+  for (const auto& name : constraint_method_names()) valid += (valid.empty() ? "" : ", ") + name;
   LIP_FAIL("unknown projection method '" << deck_name << "'; valid methods: " << valid << "; did you mean '"
-                                         << closest << "'?");
+                                         << closest_name(deck_name, constraint_method_names()) << "'?");
 }
 
 std::vector<std::string> constraint_method_names() {

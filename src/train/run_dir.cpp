@@ -1,8 +1,5 @@
 #include "train/run_dir.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -11,31 +8,13 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "io/atomic_file.hpp"
 
 namespace lip {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-// Write `text` to `path` atomically (tmp file, fsync, rename).
-void write_small_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.close();
-    LIP_REQUIRE(out, "cannot write " << tmp);
-  }
-  const int fd = ::open(tmp.c_str(), O_RDONLY);
-  LIP_REQUIRE(fd >= 0, "cannot reopen " << tmp << " to flush it to disk");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  LIP_REQUIRE(rc == 0, "fsync of " << tmp << " failed");
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  LIP_REQUIRE(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
-}
 
 // Rows of an existing metrics file whose first column (the step) is <= max_step.
 std::vector<std::vector<double>> rows_up_to(const std::string& path, long max_step, size_t columns) {
@@ -106,7 +85,7 @@ void RunDir::save_checkpoint(const ParamStore& params, const std::vector<io::Che
   const fs::path path = checkpoint_path(meta.step);
   const std::string name = path.filename().string();
   io::write_checkpoint(path.string(), params, state, meta);
-  write_small_file_atomically(dir_ + "/latest", name + "\n");
+  io::write_file_atomically(dir_ + "/latest", name + "\n");
   std::vector<fs::path> older;
   for (const auto& e : fs::directory_iterator(dir_)) {
     const auto f = e.path().filename().string();
