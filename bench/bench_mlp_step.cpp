@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     lip::Mlp mlp(m);
     mlp.initialize(0);
     const auto plan = lip::BatchPlan::make(c, comm.size(), comm.rank());
-    auto parts = lip::make_step_parts(c, mlp);
+    auto parts = lip::make_step_parts(c, mlp, comm.size(), comm.rank());
     lip::TrainStep step(mlp, *parts.optimizer, *parts.projector, comm, plan, parts.schedule, 0);
     const lip::Batch global = data.make_batch(batch);
     const lip::Batch local = plan.local_slice(global);

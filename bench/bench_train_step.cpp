@@ -42,7 +42,7 @@ int run(int argc, char** argv, lip::Comm& comm) {
   auto data = lip::make_data_source(config);
   auto model = lip::make_model(config, data->input_features(), data->num_classes(), plan.forward_rows(), false);
   model->initialize(config.seed);
-  auto parts = lip::make_step_parts(config, *model);
+  auto parts = lip::make_step_parts(config, *model, comm.size(), comm.rank());
   lip::TrainStep step(*model, *parts.optimizer, *parts.projector, comm, plan, parts.schedule,
                       lip::projection_seed_base(config));
   lip::Batch batch = data->make_batch(config.batch_size);

@@ -52,11 +52,11 @@ std::vector<double> host(const lip::kernels::Tensor1& slab) {
 class ScaleUpdate : public lip::UpdateRule {
  public:
   explicit ScaleUpdate(double factor) : factor_(factor) {}
-  void adjust(const lip::ParamStore& params, const lip::kernels::Tensor1& directions, double, long) override {
+  void adjust(const lip::ParamStore& params, const lip::Optimizer& optimizer, double, long) override {
     seen_weights = host(params.params_slab());
     seen_direction_norm = 0;
-    for (double d : host(directions)) seen_direction_norm += d * d;
-    lip::kernels::scale("test::scale_update", directions, lip::kernels::Real(factor_));
+    for (double d : host(optimizer.directions())) seen_direction_norm += d * d;
+    lip::kernels::scale("test::scale_update", optimizer.directions(), lip::kernels::Real(factor_));
   }
   std::vector<double> seen_weights;
   double seen_direction_norm = -1;

@@ -95,7 +95,8 @@ Projector::~Projector() = default;
 
 void Projector::apply(const ParamStore& params, const Optimizer& optimizer, double schedule_factor,
                       uint64_t step_seed) {
-  for (size_t i = 0; i < params.num_tensors(); ++i) {
+  const ShardPlan& shard = optimizer.shard();  // the tensors this rank updated
+  for (size_t i = shard.begin(); i < shard.end(); ++i) {
     const auto& info = params.info(i);
     if (!info.projected) continue;  // e.g. NanoGPT's embedding, capped at lookup instead
     switch (info.kind) {

@@ -91,8 +91,9 @@ class Projector {
   Projector(const ParamStore& params, const ProjectionSettings& shared);
   ~Projector();
 
-  //! Project every tensor after the optimizer step: token tables by kind (§4.2, §4.3, unless not
-  //! `projected`), matrices by project_linear with the tensor's learning rate this step.
+  //! Project every tensor the optimizer updated on this rank (all of them unless it is sharded)
+  //! after its step: token tables by kind (§4.2, §4.3, unless not `projected`), matrices by
+  //! project_linear with the tensor's learning rate this step.
   void apply(const ParamStore& params, const Optimizer& optimizer, double schedule_factor, uint64_t step_seed);
 
   const ProjectionSettings& settings(size_t i) const { return settings_.at(i); }

@@ -102,6 +102,74 @@ void Comm::broadcast(const kernels::VectorView& x, int root) {
   }
 }
 
+namespace {
+
+using HostStaging = Kokkos::View<kernels::Real*, Kokkos::HostSpace>;
+
+// Runs `mpi(pointer)` on x's data where the host can address it, else on a host copy of x (copied
+// in before when `in`, back after when `out`) kept in `staging`, which grows as needed.
+template <class Mpi>
+void on_host(const kernels::VectorView& x, bool in, bool out, HostStaging& staging, Mpi&& mpi) {
+  constexpr bool host_accessible = Kokkos::SpaceAccessibility<Kokkos::HostSpace, kernels::MemSpace>::accessible;
+  if constexpr (host_accessible) {
+    Kokkos::fence();
+    mpi(x.data());
+  } else {
+    if (staging.extent(0) < x.extent(0)) staging = HostStaging("Comm::staging", x.extent(0));
+    auto host = Kokkos::subview(staging, std::make_pair(size_t(0), x.extent(0)));
+    if (in) Kokkos::deep_copy(host, x);
+    mpi(host.data());
+    if (out) Kokkos::deep_copy(x, host);
+  }
+}
+
+}  // namespace
+
+void Comm::allgather_segments(const kernels::VectorView& x, const std::vector<int>& counts,
+                              const std::vector<int>& displs) {
+  if (size_ == 1) return;
+  on_host(x, true, true, staging_, [&](kernels::Real* data) {
+    LIP_CHECK_MPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts.data(), displs.data(), mpi_real(),
+                                 comm_));
+  });
+}
+
+void Comm::gather_segments(const kernels::VectorView& local, const kernels::VectorView& full,
+                           const std::vector<int>& counts, const std::vector<int>& displs, int root) {
+  LIP_REQUIRE(local.extent(0) == size_t(counts.at(size_t(rank_))),
+              "gather_segments: local segment of " << local.extent(0) << " entries, expected " << counts[size_t(rank_)]);
+  HostStaging local_staging, full_staging;  // checkpoints only: not worth keeping
+  on_host(local, true, false, local_staging, [&](kernels::Real* mine) {
+    if (rank_ != root) {
+      LIP_CHECK_MPI(MPI_Gatherv(mine, counts[size_t(rank_)], mpi_real(), nullptr, nullptr, nullptr, mpi_real(), root,
+                                comm_));
+      return;
+    }
+    on_host(full, false, true, full_staging, [&](kernels::Real* all) {
+      LIP_CHECK_MPI(MPI_Gatherv(mine, counts[size_t(rank_)], mpi_real(), all, counts.data(), displs.data(), mpi_real(),
+                                root, comm_));
+    });
+  });
+}
+
+void Comm::scatter_segments(const kernels::VectorView& full, const kernels::VectorView& local,
+                            const std::vector<int>& counts, const std::vector<int>& displs, int root) {
+  LIP_REQUIRE(local.extent(0) == size_t(counts.at(size_t(rank_))),
+              "scatter_segments: local segment of " << local.extent(0) << " entries, expected " << counts[size_t(rank_)]);
+  HostStaging local_staging, full_staging;  // checkpoints only: not worth keeping
+  on_host(local, false, true, local_staging, [&](kernels::Real* mine) {
+    if (rank_ != root) {
+      LIP_CHECK_MPI(MPI_Scatterv(nullptr, nullptr, nullptr, mpi_real(), mine, counts[size_t(rank_)], mpi_real(), root,
+                                 comm_));
+      return;
+    }
+    on_host(full, true, false, full_staging, [&](kernels::Real* all) {
+      LIP_CHECK_MPI(MPI_Scatterv(all, counts.data(), displs.data(), mpi_real(), mine, counts[size_t(rank_)], mpi_real(),
+                                 root, comm_));
+    });
+  });
+}
+
 void broadcast_string(MPI_Comm comm, std::string& text, int root) {
   unsigned long long size = text.size();
   LIP_CHECK_MPI(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, root, comm));

@@ -65,6 +65,16 @@ class Comm {
   void broadcast(long& value, int root = 0) const;
   /// Broadcast a flat device vector (e.g. the parameter slab) from `root`, in place.
   void broadcast(const kernels::VectorView& x, int root = 0);
+  /// Segments of a flat device vector (rank r's is [displs[r], displs[r] + counts[r])): every rank
+  /// ends with every rank's segment, in place (the sharded optimizer's parameter exchange).
+  void allgather_segments(const kernels::VectorView& x, const std::vector<int>& counts,
+                          const std::vector<int>& displs);
+  /// `full` (root only; any View elsewhere) ← every rank's `local` segment at its displacement.
+  void gather_segments(const kernels::VectorView& local, const kernels::VectorView& full,
+                       const std::vector<int>& counts, const std::vector<int>& displs, int root = 0);
+  /// Each rank's `local` ← its segment of root's `full`.
+  void scatter_segments(const kernels::VectorView& full, const kernels::VectorView& local,
+                        const std::vector<int>& counts, const std::vector<int>& displs, int root = 0);
   void barrier() const;
 
  private:

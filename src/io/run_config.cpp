@@ -84,6 +84,10 @@ io::DeckSchema deck_schema() {
   s.add_double("optim.eps", 1e-12, "Adam denominator epsilon", DeckRange::greater_than(0));
   s.add_double("optim.weight_decay", 0.0, "Coupled weight decay: w <- (1 - wd*lr_t*T) w", DeckRange::at_least(0));
   s.add_bool("optim.nesterov", false, "Muon: Nesterov look-ahead of the EMA");
+  s.add_bool("optim.sharded", true,
+             "With several MPI ranks each tensor's optimizer state, update and projection live on one owner rank, "
+             "then the parameters are all-gathered (the same parameters bit for bit as false, which replicates the "
+             "work on every rank)");
   s.add_string("optim.ns_table", "reference6", "Newton-Schulz coefficient table for Muon",
                {"reference6", "nanogpt5", "quintic"});
   s.add_double("optim.embed_inflation", 16, "Max inflation of the embedding column normalization",
@@ -195,6 +199,7 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.eps = d.get_double("optim.eps");
   c.weight_decay = d.get_double("optim.weight_decay");
   c.nesterov = d.get_bool("optim.nesterov");
+  c.sharded_optimizer = d.get_bool("optim.sharded");
   c.ns_table = d.get_string("optim.ns_table");
   c.embed_inflation = d.get_double("optim.embed_inflation");
   c.schedule = d.get_string("optim.schedule");

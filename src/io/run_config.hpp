@@ -59,6 +59,7 @@ struct RunConfig {
   std::string optimizer, schedule, ns_table;
   double lr = 0, beta1 = 0.9, beta2 = 0.95, eps = 1e-12, weight_decay = 0;
   bool nesterov = false;
+  bool sharded_optimizer = true;  ///< optim.sharded: optimizer work and state split over the ranks
   double embed_inflation = 16;
   // per-group overrides (empty / 0: same as the hidden group)
   std::string embed_optimizer = "same";

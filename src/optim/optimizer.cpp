@@ -28,7 +28,10 @@ struct Optimizer::Workspaces {
 };
 
 Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups)
-    : groups_(std::move(groups)), workspaces_(std::make_unique<Workspaces>()) {
+    : Optimizer(params, std::move(groups), ShardPlan::replicated(params)) {}
+
+Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups, ShardPlan shard)
+    : shard_(std::move(shard)), groups_(std::move(groups)), workspaces_(std::make_unique<Workspaces>()) {
   bool any_adam = false, any_nesterov = false;
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
@@ -37,14 +40,16 @@ Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGr
                                                   << "', which the deck does not configure");
     group_of_.push_back(&it->second);
     const auto& g = it->second;
-    any_adam |= g.kind == OptimizerKind::adamw;
-    any_nesterov |= g.kind == OptimizerKind::muon && g.nesterov;  // only Muon blends (SGD uses its buffer)
     const bool orthogonalized = g.kind == OptimizerKind::muon && info.kind == ParamKind::matrix;
     ns_table_of_.push_back(orthogonalized ? &kernels::ns_table(g.ns_table) : nullptr);  // validates the name now
-    if (orthogonalized) workspaces_->for_shape(info.rows, info.cols);
+    // Which slabs exist is decided over all tensors, so every rank lists the same checkpoint state.
+    any_adam |= g.kind == OptimizerKind::adamw;
+    any_nesterov |= g.kind == OptimizerKind::muon && g.nesterov;  // only Muon blends (SGD uses its buffer)
+    if (orthogonalized && shard_.owns(i)) workspaces_->for_shape(info.rows, info.cols);
   }
-  const size_t n = params.slab_size();
+  const size_t n = shard_.segment_size();
   first_ = kernels::Tensor1("Optimizer::first_moment", n);
+  has_second_moment_ = any_adam;
   if (any_adam) second_ = kernels::Tensor1("Optimizer::second_moment", n);
   direction_ = kernels::Tensor1("Optimizer::direction", n);
   if (any_nesterov) blend_ = kernels::Tensor1("Optimizer::nesterov_blend", n);
@@ -55,6 +60,26 @@ Optimizer::~Optimizer() = default;
 const OptimizerGroup& Optimizer::group_of(size_t i) const { return *group_of_.at(i); }
 
 double Optimizer::lr(size_t i, double schedule_factor) const { return group_of(i).lr * schedule_factor; }
+
+kernels::MatrixView Optimizer::state_view(const kernels::Tensor1& slab, const ParamStore& params, size_t i) const {
+  const auto& info = params.info(i);
+  LIP_REQUIRE(shard_.owns(i), "optimizer state of " << info.name << " lives on another rank");
+  return kernels::MatrixView(slab.data() + (info.offset - shard_.segment_begin()), info.rows, info.cols);
+}
+
+std::vector<std::pair<std::string, kernels::Tensor1>> Optimizer::state_slabs() const {
+  std::vector<std::pair<std::string, kernels::Tensor1>> state = {{"first_moment", first_}};
+  if (has_second_moment_) state.emplace_back("second_moment", second_);
+  return state;
+}
+
+size_t Optimizer::state_bytes() const {
+  size_t bytes = 0;
+  for (const auto& slab : {first_, second_, direction_, blend_}) bytes += slab.extent(0) * sizeof(kernels::Real);
+  for (const auto& [shape, ws] : workspaces_->ns)  // x, x_next (rows, cols); gram, poly (s, s)
+    for (const auto* t : {&ws->x, &ws->x_next, &ws->gram, &ws->poly}) bytes += t->span() * sizeof(kernels::Real);
+  return bytes;
+}
 
 void Optimizer::dualize(const ParamStore& params, size_t i, const kernels::MatrixView& out,
                         const kernels::MatrixView& in) const {
@@ -84,10 +109,10 @@ void Optimizer::step(const ParamStore& params, double schedule_factor, long step
 }
 
 void Optimizer::compute_directions(const ParamStore& params, long step) {
-  for (size_t i = 0; i < params.num_tensors(); ++i) {
+  for (size_t i = shard_.begin(); i < shard_.end(); ++i) {
     const auto& g = group_of(i);
     const auto G = params.grad(i);
-    const auto buf = params.view_of(first_, i), D = params.view_of(direction_, i);
+    const auto buf = state_view(first_, params, i), D = state_view(direction_, params, i);
     double beta1 = g.beta1;
     if (g.momentum_warmup_start >= 0 && g.momentum_warmup_steps > 0) {
       const double frac = std::min(1.0, double(step) / double(g.momentum_warmup_steps));
@@ -99,7 +124,7 @@ void Optimizer::compute_directions(const ParamStore& params, long step) {
         kernels::ema_momentum(buf, G, kernels::Real(beta1));
         kernels::MatrixView source = buf;
         if (g.nesterov) {
-          source = params.view_of(blend_, i);
+          source = state_view(blend_, params, i);
           kernels::nesterov_blend(source, buf, G, kernels::Real(beta1));
         }
         // 2. dualize
@@ -108,13 +133,13 @@ void Optimizer::compute_directions(const ParamStore& params, long step) {
       }
       case OptimizerKind::adamw: {
         // 1.+2. Adam direction m / (sqrt(v) + eps); the reference does not scale it by T.
-        kernels::adam_direction(D, buf, params.view_of(second_, i), G, kernels::Real(beta1), kernels::Real(g.beta2),
+        kernels::adam_direction(D, buf, state_view(second_, params, i), G, kernels::Real(beta1), kernels::Real(g.beta2),
                                 kernels::Real(g.eps));
         if (g.bias_correction) {
           // d = m̂/(sqrt(v̂) + eps) with m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t), t = step + 1
           const double t = double(step + 1);
           const double c1 = 1 - std::pow(beta1, t), c2 = 1 - std::pow(g.beta2, t);
-          kernels::adam_corrected_direction(D, buf, params.view_of(second_, i), kernels::Real(1 / c1),
+          kernels::adam_corrected_direction(D, buf, state_view(second_, params, i), kernels::Real(1 / c1),
                                             kernels::Real(1 / c2), kernels::Real(g.eps));
         }
         break;
@@ -133,12 +158,12 @@ void Optimizer::compute_directions(const ParamStore& params, long step) {
 }
 
 void Optimizer::apply_directions(const ParamStore& params, double schedule_factor) {
-  for (size_t i = 0; i < params.num_tensors(); ++i) {
+  for (size_t i = shard_.begin(); i < shard_.end(); ++i) {
     const auto& g = group_of(i);
     const double lr_t = g.lr * schedule_factor;
     // 3. decay and step: w ← (1 − wd·lr_t·T)·w − lr_t·D
     const double decay = g.weight_decay * lr_t * params.info(i).target_norm;
-    kernels::decay_and_step(params.param(i), params.view_of(direction_, i), kernels::Real(decay),
+    kernels::decay_and_step(params.param(i), state_view(direction_, params, i), kernels::Real(decay),
                             kernels::Real(lr_t));
   }
 }

@@ -7,6 +7,10 @@
  * Each tensor's role names an OptimizerGroup (`hidden`, `embed`, `head`; ParamInfo::group()), so the
  * NanoGPT run can use Muon for matrices and Adam for the embedding with different learning rates.
  * Groups and Newton–Schulz tables are resolved once, at construction.
+ *
+ * Sharding (optim/shard_plan.hpp): the optimizer works on the tensors its ShardPlan gives this rank
+ * and holds state only for them; its state slabs are this rank's segment of the full-layout slabs
+ * (the whole slab when replicated). The caller all-gathers the parameters afterwards (TrainStep).
  */
 #include <map>
 #include <memory>
@@ -15,6 +19,7 @@
 
 #include "kernels/newton_schulz.hpp"
 #include "model/param_store.hpp"
+#include "optim/shard_plan.hpp"
 
 namespace lip {
 
@@ -39,6 +44,7 @@ struct OptimizerGroup {
 class Optimizer {
  public:
   Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups);
+  Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups, ShardPlan shard);
   ~Optimizer();
 
   /// One update of every parameter: momentum → dualize → decay & step. `schedule_factor` is f(t)
@@ -53,17 +59,28 @@ class Optimizer {
   double lr(size_t i, double schedule_factor) const;
   const OptimizerGroup& group_of(size_t i) const;
 
-  /// State slabs (same layout as the parameter slab) for checkpoints.
+  /// State slabs: this rank's segment [shard().segment_begin(), + segment_size()) of slabs with the
+  /// parameter slab's layout (the whole layout when replicated).
   kernels::Tensor1 first_moment() const { return first_; }
   kernels::Tensor1 second_moment() const { return second_; }
+  /// The state a checkpoint holds, by name: first_moment, and second_moment when a group is Adam
+  /// (the same list on every rank, also on a rank whose segment is empty).
+  std::vector<std::pair<std::string, kernels::Tensor1>> state_slabs() const;
   /// The update directions D of the last compute_directions (the slab an update-clipping rule scales).
   kernels::Tensor1 directions() const { return direction_; }
+  /// Tensor i's matrix inside one of the state slabs above (i must be owned by this rank).
+  kernels::MatrixView state_view(const kernels::Tensor1& slab, const ParamStore& params, size_t i) const;
+  const ShardPlan& shard() const { return shard_; }
+  /// Bytes of optimizer state this rank holds (state slabs and Newton–Schulz workspaces).
+  size_t state_bytes() const;
 
  private:
   struct Workspaces;
   void dualize(const ParamStore& params, size_t i, const kernels::MatrixView& out,
                const kernels::MatrixView& in) const;
 
+  ShardPlan shard_;
+  bool has_second_moment_ = false;
   std::map<std::string, OptimizerGroup> groups_;
   std::vector<const OptimizerGroup*> group_of_;
   std::vector<const kernels::NsTable*> ns_table_of_;  ///< Muon matrices; nullptr otherwise

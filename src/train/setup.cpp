@@ -56,10 +56,14 @@ Schedule make_schedule(const RunConfig& config) {
 
 uint64_t projection_seed_base(const RunConfig& config) { return config.seed * 1000003ull; }
 
-StepParts make_step_parts(const RunConfig& config, Model& model) {
+StepParts make_step_parts(const RunConfig& config, Model& model, int ranks, int rank) {
   assign_constraints(model.mutable_params(), constraint_policy(config));
+  const ParamStore& params = model.params();
   StepParts parts;
-  parts.optimizer = std::make_unique<Optimizer>(model.params(), optimizer_groups(config));
+  parts.optimizer = std::make_unique<Optimizer>(
+      params, optimizer_groups(config),
+      config.sharded_optimizer && ranks > 1 ? ShardPlan::balanced(params.infos(), params.slab_size(), ranks, rank)
+                                            : ShardPlan::replicated(params));
   parts.projector = std::make_unique<Projector>(model.params(), shared_projection_settings(config));
   parts.schedule = make_schedule(config);
   return parts;

@@ -27,12 +27,13 @@ Schedule make_schedule(const RunConfig& config);
 uint64_t projection_seed_base(const RunConfig& config);
 
 //! The optimizer and projector of a deck for `model`, after writing each tensor's constraint
-//! policy into the model's ParamInfo.
+//! policy into the model's ParamInfo. With optim.sharded and several ranks the optimizer works on
+//! this rank's share of the tensors (optim/shard_plan.hpp).
 struct StepParts {
   std::unique_ptr<Optimizer> optimizer;
   std::unique_ptr<Projector> projector;
   Schedule schedule;
 };
-StepParts make_step_parts(const RunConfig& config, Model& model);
+StepParts make_step_parts(const RunConfig& config, Model& model, int ranks = 1, int rank = 0);
 
 }  // namespace lip

@@ -21,7 +21,13 @@ TrainStep::TrainStep(Model& model, Optimizer& optimizer, Projector& projector, C
       comm_(comm),
       plan_(plan),
       schedule_(schedule),
-      projection_seed_base_(projection_seed_base) {}
+      projection_seed_base_(projection_seed_base),
+      shard_counts_(optimizer.shard().counts()),
+      shard_displacements_(optimizer.shard().displacements()) {
+  LIP_REQUIRE(optimizer.shard().ranks == comm.size() || !optimizer.shard().sharded(),
+              "TrainStep: the optimizer is sharded over " << optimizer.shard().ranks << " ranks, the communicator has "
+                                                          << comm.size());
+}
 
 StepResult TrainStep::run(const Batch& local, long step) {
   Timer timer;
@@ -33,6 +39,8 @@ StepResult TrainStep::run(const Batch& local, long step) {
   times_.seconds[StepTimes::optimizer] += timer.lap();
   constrain(step);
   times_.seconds[StepTimes::constraint] += timer.lap();
+  exchange_parameters();
+  times_.seconds[StepTimes::allreduce] += timer.lap();
   return result;
 }
 
@@ -72,12 +80,17 @@ void TrainStep::update(long step) {
   const auto& params = model_.params();
   optimizer_.compute_directions(params, step);
   // Hook: an update-clipping rule (EBC) scales the update here, before decay and projection.
-  if (update_rule_) update_rule_->adjust(params, optimizer_.directions(), schedule_.factor(step), step);
+  if (update_rule_) update_rule_->adjust(params, optimizer_, schedule_.factor(step), step);
   optimizer_.apply_directions(params, schedule_.factor(step));
 }
 
 void TrainStep::constrain(long step) {
   projector_.apply(model_.params(), optimizer_, schedule_.factor(step), projection_seed(step));
+}
+
+void TrainStep::exchange_parameters() {
+  if (!optimizer_.shard().sharded()) return;
+  comm_.allgather_segments(kernels::as_vector(model_.params().params_slab()), shard_counts_, shard_displacements_);
 }
 
 }  // namespace lip

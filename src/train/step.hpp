@@ -4,7 +4,10 @@
  *
  *   zero grads → micro-batch forward/backward → allreduce (mean) → optimizer directions
  *     → [update rule, e.g. EBC: scales the directions] → decay & step → projection
+ *     → [sharded optimizer: all-gather of the parameters]
  *
+ * With a sharded optimizer each rank updates and projects only the tensors it owns (its
+ * directions slab holds only those); the exchange then gives every rank every tensor.
  * Each tensor's optimizer group and constraint were resolved at set-up (ParamInfo); nothing here
  * looks at names. The stages are public so a test can compare each with the reference; run()
  * calls them in order and times them.
@@ -40,12 +43,13 @@ struct StepResult {
 };
 
 //! A rule that rescales the update after dualization and before decay/step and projection
-//! (ALGORITHMS/EBC.md: ellipsotope-budgeted clipping). `directions` has the parameter slab's layout.
+//! (EBC.md: ellipsotope-budgeted clipping). It may scale optimizer.directions(), this rank's
+//! segment of the direction slab (optimizer.state_view(…, i) for each tensor i it owns; a rule that
+//! needs global quantities reduces them over the ranks itself).
 class UpdateRule {
  public:
   virtual ~UpdateRule() = default;
-  virtual void adjust(const ParamStore& params, const kernels::Tensor1& directions, double schedule_factor,
-                      long step) = 0;
+  virtual void adjust(const ParamStore& params, const Optimizer& optimizer, double schedule_factor, long step) = 0;
 };
 
 class TrainStep {
@@ -66,6 +70,8 @@ class TrainStep {
   void update(long step);
   //! Every tensor's constraint (constraint/projector.hpp).
   void constrain(long step);
+  //! Sharded optimizer (optim/shard_plan.hpp): every rank's updated tensors reach every rank.
+  void exchange_parameters();
 
   //! Called with the reduced results before the update (the trainer agrees on health and stop
   //! signals across ranks there; it may throw to stop before the update).
@@ -87,6 +93,7 @@ class TrainStep {
   std::function<void(const StepResult&)> check_;
   UpdateRule* update_rule_ = nullptr;
   StepTimes times_;
+  std::vector<int> shard_counts_, shard_displacements_;  // of the parameter exchange
   // accumulated by compute_gradients for reduce_gradients
   double local_loss_ = 0, correct_ = 0, predictions_ = 0;
   size_t passes_ = 1;

@@ -19,12 +19,20 @@ Trainer::Trainer(const RunConfig& config, const BatchPlan& plan, Comm& comm, Mod
       model_(model),
       data_(data),
       run_dir_(config.output_dir, config.checkpoint_keep),
-      parts_(make_step_parts(config, model)) {
+      parts_(make_step_parts(config, model, comm.size(), comm.rank())) {
   evaluator_ = std::make_unique<Evaluator>(config, plan, comm, model, data, *parts_.projector);
   train_step_ = std::make_unique<TrainStep>(model, *parts_.optimizer, *parts_.projector, comm, plan, parts_.schedule,
                                             projection_seed_base(config));
   train_step_->set_check([this](const StepResult& r) { agree_on_health_and_stop(r); });
   train_batch_ = data.make_batch(config.batch_size);
+  const Optimizer& opt = *parts_.optimizer;
+  const double largest = comm.allreduce_max(double(opt.state_bytes()));
+  if (comm.is_root() && opt.shard().sharded())
+    std::printf("optimizer: sharded over %d ranks, at most %.2f MiB of optimizer state per rank\n%s", comm.size(),
+                largest / 1048576.0, opt.shard().describe(model.params().infos()).c_str());
+  else if (comm.is_root() && comm.size() > 1)
+    std::printf("optimizer: replicated on each of %d ranks, %.2f MiB of optimizer state per rank\n", comm.size(),
+                largest / 1048576.0);
 }
 
 Trainer::~Trainer() = default;
@@ -74,16 +82,31 @@ void Trainer::agree_on_health_and_stop(const StepResult& r) {
                                    "last checkpoint with --resume latest and changed settings");
 }
 
-std::vector<io::CheckpointSlab> Trainer::optimizer_state() const {
+std::vector<io::CheckpointSlab> Trainer::full_layout_state() const {
   std::vector<io::CheckpointSlab> state;
+  const bool sharded = parts_.optimizer->shard().sharded();
+  for (const auto& [name, slab] : parts_.optimizer->state_slabs())
+    state.push_back({name, sharded ? kernels::Tensor1("Trainer::" + name, model_.params().slab_size()) : slab});
+  return state;
+}
+
+std::vector<io::CheckpointSlab> Trainer::gathered_optimizer_state() const {
   const Optimizer& opt = *parts_.optimizer;
-  if (opt.first_moment().data()) state.push_back({"first_moment", opt.first_moment()});
-  if (opt.second_moment().data()) state.push_back({"second_moment", opt.second_moment()});
+  if (!opt.shard().sharded()) return full_layout_state();
+  std::vector<io::CheckpointSlab> state;
+  if (comm_.is_root()) state = full_layout_state();
+  const auto counts = opt.shard().counts(), displs = opt.shard().displacements();
+  const auto own = opt.state_slabs();
+  for (size_t k = 0; k < own.size(); ++k)
+    comm_.gather_segments(kernels::as_vector(own[k].second),
+                          comm_.is_root() ? kernels::as_vector(state[k].slab) : kernels::VectorView(), counts, displs);
   return state;
 }
 
 void Trainer::resume(const std::string& spec) {
-  const auto state = optimizer_state();
+  const Optimizer& opt = *parts_.optimizer;
+  // rank 0 reads the full layout; a sharded optimizer then takes its segments of it
+  const auto state = comm_.is_root() || !opt.shard().sharded() ? full_layout_state() : std::vector<io::CheckpointSlab>();
   std::string path, error, hint;
   io::CheckpointMeta meta;
   if (comm_.is_root()) {
@@ -111,7 +134,13 @@ void Trainer::resume(const std::string& spec) {
     return;
   }
   comm_.broadcast(kernels::as_vector(model_.params().params_slab()));
-  for (const auto& s : state) comm_.broadcast(kernels::as_vector(s.slab));
+  const auto own = opt.state_slabs();
+  for (size_t k = 0; k < own.size(); ++k) {
+    if (!opt.shard().sharded()) comm_.broadcast(kernels::as_vector(own[k].second));
+    else
+      comm_.scatter_segments(comm_.is_root() ? kernels::as_vector(state[k].slab) : kernels::VectorView(),
+                             kernels::as_vector(own[k].second), opt.shard().counts(), opt.shard().displacements());
+  }
   long step = meta.step, epoch = long(meta.data_epoch), position = long(meta.data_position);
   comm_.broadcast(step);
   comm_.broadcast(epoch);
@@ -139,6 +168,7 @@ void Trainer::save_checkpoint() {
                               (last_checkpoint_.empty() ? std::string("none") : last_checkpoint_) + ")",
                           "lower optim.lr or use a weight constraint (constraint.method)");
   last_checkpoint_ = run_dir_.checkpoint_path(step_);
+  const auto state = gathered_optimizer_state();  // every rank takes part
   if (!comm_.is_root()) return;
   io::CheckpointMeta meta;
   meta.step = step_;
@@ -149,7 +179,7 @@ void Trainer::save_checkpoint() {
   meta.ranks = comm_.size();
   meta.deck = config_.resolved_deck;
   meta.version = version_string();
-  run_dir_.save_checkpoint(model_.params(), optimizer_state(), meta);
+  run_dir_.save_checkpoint(model_.params(), state, meta);
   std::printf("checkpoint: wrote %s\n", last_checkpoint_.c_str());
   std::fflush(stdout);
 }

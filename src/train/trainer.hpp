@@ -64,7 +64,11 @@ class Trainer {
   void agree_on_health_and_stop(const StepResult& r);
   /// Rank 0 writes the checkpoint of this step (RunDir); refuses non-finite weights on every rank.
   void save_checkpoint();
-  std::vector<io::CheckpointSlab> optimizer_state() const;
+  /// Slabs in the checkpoint's (full) layout for each optimizer state: the optimizer's own when it
+  /// is replicated, new ones when it is sharded.
+  std::vector<io::CheckpointSlab> full_layout_state() const;
+  /// The optimizer state in the full layout on rank 0 (gathered from every rank when sharded).
+  std::vector<io::CheckpointSlab> gathered_optimizer_state() const;
   void open_metrics();
   void log_eval(const EvalResult& e);
   void print_summary(const EvalResult& last, double seconds);
