@@ -4,12 +4,18 @@
 #   2. unless Kokkos_ROOT is given, builds Kokkos 3.4.1 (Serial + OpenMP, C++17) and
 #      Kokkos Kernels 3.4.1 (BLAS TPL = OpenBLAS) from Debian's `trilinos` source package
 #      into a cached prefix outside the repository, reused on later runs.
+# `setup.sh --cuda` (opt-in) adds Debian's CUDA 11.8 toolkit and g++-11 to the packages and builds
+# Kokkos 3.4.1 (Cuda + Serial) and Kokkos Kernels 3.4.1 (cuBLAS) into their own cached prefix
+# instead (scripts/cuda_env.sh, scripts/kokkos_cuda.sh); with Kokkos_ROOT it installs the
+# packages only (a user's own CUDA Kokkos comes with its own toolkit).
 # Prints `export Kokkos_ROOT=...` style facts on its last lines; callers source
 # scripts/env.sh instead of parsing them.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
+cuda=0
+if [ "${1:-}" = --cuda ]; then cuda=1; source "$here/cuda_env.sh"; fi
 
 packages=(cmake g++ make pkg-config dpkg-dev
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
@@ -20,6 +26,10 @@ packages=(cmake g++ make pkg-config dpkg-dev
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
 
+if [ "$cuda" = 1 ] && [ -z "${Kokkos_ROOT:-}" ]; then
+  packages+=("${LIP_CUDA_PACKAGES[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,6 +37,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   "${sudo_cmd[@]}" apt-get update -qq
+  if [ "$cuda" = 1 ] && [[ " ${missing[*]} " == *" nvidia-cuda-toolkit "* ]]; then lip_cuda_enable_components; fi
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
@@ -36,6 +47,10 @@ if [ -n "${Kokkos_ROOT:-}" ]; then
 fi
 
 stamp="$LIP_KOKKOS_PREFIX/.lipschitz-kokkos-3.4.1-done"
+if [ "$cuda" = 1 ]; then
+  stamp="$LIP_KOKKOS_CUDA_PREFIX/.lipschitz-kokkos-3.4.1-cuda-done"
+  [ -f "$stamp" ] && { echo "setup: Kokkos 3.4.1 (CUDA) + Kokkos Kernels already built in $LIP_KOKKOS_CUDA_PREFIX"; exit 0; }
+fi
 if [ -f "$stamp" ]; then
   echo "setup: Kokkos 3.4.1 + Kokkos Kernels already built in $LIP_KOKKOS_PREFIX"
   exit 0
@@ -79,6 +94,10 @@ grep -q 'Kokkos_VERSION_MINOR 4' "$kokkos_src/CMakeLists.txt" || \
   { echo "setup: $kokkos_src is not Kokkos 3.4" >&2; exit 1; }
 
 jobs="$(nproc)"
+if [ "$cuda" = 1 ]; then
+  source "$here/kokkos_cuda.sh"   # builds into $LIP_KOKKOS_CUDA_PREFIX and writes $stamp
+  exit 0
+fi
 build="$LIP_CACHE_DIR/build"
 rm -rf "$build"; mkdir -p "$build"
 

@@ -55,7 +55,7 @@ TEST(Relu, ForwardBackwardIncludingTieAtZero) {
 }
 
 TEST(CrossEntropy, LossGradientAndAccuracyMatchReference) {
-  for (auto shape : {std::pair<size_t, int>{1, 1}, {3, 10}, {17, 65}, {64, 3}}) {
+  for (auto shape : std::initializer_list<std::pair<size_t, int>>{{1, 1}, {3, 10}, {17, 65}, {64, 3}}) {
     const size_t N = shape.first;
     const int V = shape.second;
     auto Z = random_tensor(N, size_t(V), 11, 3.0);

@@ -194,7 +194,7 @@ TEST(NewtonSchulz, MatchesHostReferenceOnOddShapes) {
 }
 
 TEST(NewtonSchulz, ZeroMatrixGivesZeroWithoutNaN) {
-  for (auto shape : {std::pair<size_t, size_t>{8, 8}, {5, 12}, {12, 5}}) {
+  for (auto shape : std::initializer_list<std::pair<size_t, size_t>>{{8, 8}, {5, 12}, {12, 5}}) {
     k::Tensor2 X("X", shape.first, shape.second), out("out", shape.first, shape.second);
     k::NsWorkspace ws(shape.first, shape.second);
     k::newton_schulz(out, X, ws, k::ns_table("reference6"));

@@ -58,7 +58,7 @@ TEST(NewtonSchulzDouble, SingularValuesFollowTheComposite) {
 }
 
 TEST(NewtonSchulzDouble, MsignReachesOneToMachinePrecision) {
-  for (auto sh : {std::pair<size_t, size_t>{64, 64}, {65, 256}, {256, 65}}) {
+  for (auto sh : std::initializer_list<std::pair<size_t, size_t>>{{64, 64}, {65, 256}, {256, 65}}) {
     const size_t m = sh.first, n = sh.second, r = std::min(m, n);
     std::vector<double> s(r);
     for (size_t i = 0; i < r; ++i) s[i] = std::pow(10.0, -4.0 * double(i) / double(r - 1));  // cond 1e4

@@ -255,7 +255,7 @@ TEST(ProjectEmbedding, CapsColumnRmsAtOne) {
 }
 
 TEST(RmsToRmsNorm, IsSqrtFanInOverFanOutTimesSigma1) {
-  for (auto sh : {std::pair<size_t, size_t>{96, 32}, {32, 96}, {50, 50}}) {
+  for (auto sh : std::initializer_list<std::pair<size_t, size_t>>{{96, 32}, {32, 96}, {50, 50}}) {
     const size_t m = sh.first, n = sh.second;
     auto spec = linspace(1.0, 0.1, std::min(m, n));
     spec[0] = 2.5;

@@ -215,7 +215,7 @@ TEST(PowerIterate, MatchesHostReferenceWithTheSameStart) {
 }
 
 TEST(PowerIterate, ZeroMatrixGivesZeroAndNoNaN) {
-  for (auto sh : {std::pair<size_t, size_t>{16, 16}, {8, 24}, {24, 8}}) {
+  for (auto sh : std::initializer_list<std::pair<size_t, size_t>>{{16, 16}, {8, 24}, {24, 8}}) {
     const size_t m = sh.first, n = sh.second;
     k::Tensor2 X("X", m, n);
     k::SingularTriple top(m, n);
@@ -351,7 +351,7 @@ TEST(Equilibrium, WeightDecayUnderBoundedUpdatesConvergesToInverseLambda) {
 // σ_eq = β + (1 − λ)η/λ.
 TEST(Equilibrium, ClippedWeightDecayMatchesAppendixB) {
   const size_t m = 40, n = 24;
-  for (auto p : {std::array<double, 3>{1.0, 0.2, 0.05}, {2.0, 0.5, 0.1}}) {
+  for (auto p : std::initializer_list<std::array<double, 3>>{{1.0, 0.2, 0.05}, {2.0, 0.5, 0.1}}) {
     const double beta = p[0], lambda = p[1], eta = p[2];
     std::vector<double> s(n);
     for (size_t i = 0; i < n; ++i) s[i] = 0.5 * beta * (1.0 - 0.5 * double(i) / double(n));

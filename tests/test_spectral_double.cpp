@@ -25,14 +25,14 @@ k::Tensor2 device_copy(const ref::HostMatrix& A) {
 }  // namespace
 
 TEST(SpectralDouble, MsignClipIsExactToRoundoff) {
-  for (auto sh : {std::pair<size_t, size_t>{96, 96}, {64, 200}, {200, 64}}) {
+  for (auto sh : std::initializer_list<std::pair<size_t, size_t>>{{96, 96}, {64, 200}, {200, 64}}) {
     const size_t m = sh.first, n = sh.second, r = std::min(m, n);
     std::vector<double> s(r);
     for (size_t i = 0; i < r; ++i) s[i] = 3.0 * std::pow(0.01, double(i) / double(r - 1));  // [0.03, 3]
     s[r / 2] = 1.0;  // exactly at a threshold
     const auto hX = ref::random_with_spectrum(m, n, s, 12);
     k::ClipWorkspace clip(m, n);
-    for (auto bounds : {std::pair<double, double>{0.0, 1.0}, {0.1, 1.0}, {0.5, 2.0}}) {
+    for (auto bounds : std::initializer_list<std::pair<double, double>>{{0.0, 1.0}, {0.1, 1.0}, {0.5, 2.0}}) {
       auto X = device_copy(hX);
       k::spectral_clip(X, bounds.first, bounds.second, clip);
       const auto expect = ref::spectral_clip_reference(hX, bounds.first, bounds.second);
@@ -66,7 +66,7 @@ TEST(SpectralDouble, PolynomialMapsMatchHostReference) {
 }
 
 TEST(SpectralDouble, PowerIterateMatchesHostReference) {
-  for (auto sh : {std::pair<size_t, size_t>{5, 5}, {7, 19}, {19, 7}}) {
+  for (auto sh : std::initializer_list<std::pair<size_t, size_t>>{{5, 5}, {7, 19}, {19, 7}}) {
     const size_t m = sh.first, n = sh.second;
     k::Tensor2 X("X", m, n);
     k::fill_normal(X, 6, m + 7 * n);
