@@ -3,7 +3,8 @@
 //   OMP_NUM_THREADS=1 mpirun -n 2 build/bench_train_step inputs/shakespeare.in [--steps 10] [--warmup 2]
 //                                                       [--set key=value ...]
 // Prints ms/step and tokens/s (transformers) or samples/s (MLPs) over the timed steps, as rank 0
-// sees them, and the milliseconds per step of each phase.
+// sees them, the optimizer state of the largest rank, and the milliseconds per step of each phase
+// (the sharded optimizer's parameter all-gather counts as allreduce).
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
@@ -61,12 +62,15 @@ int run(int argc, char** argv, lip::Comm& comm) {
   for (long i = 0; i < steps; ++i) one_step();
   comm.barrier();
   const double seconds = MPI_Wtime() - t0;
+  const double state_mib = comm.allreduce_max(double(parts.optimizer->state_bytes())) / 1048576.0;
   if (comm.is_root()) {
     const double per_step = double(config.batch_size) * (tokens ? double(config.seq_len) : 1.0);
     std::printf("%s | %s | %d rank(s) x %d thread(s) | %s\n", deck.c_str(), config.model_kind.c_str(), comm.size(),
                 Kokkos::DefaultExecutionSpace().concurrency(), lip::describe(lip::detect_blas_runtime()).c_str());
     std::printf("%ld steps: %.1f ms/step, %.0f %s\n", steps, 1e3 * seconds / double(steps),
                 per_step * double(steps) / seconds, tokens ? "tokens/s" : "samples/s");
+    std::printf("optimizer state: %.2f MiB on the largest rank (%s)\n", state_mib,
+                parts.optimizer->shard().sharded() ? "sharded" : "replicated");
     std::printf("phase ms/step:");
     for (int p = 0; p < lip::StepTimes::kPhases; ++p)
       std::printf(" %s %.1f", lip::StepTimes::names[size_t(p)],
