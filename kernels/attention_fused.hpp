@@ -272,8 +272,7 @@ inline void attention_fused_forward(const Tensor3& out,     // (B, T, NH*HS)
     member.team_barrier();
     Kokkos::parallel_for(Kokkos::TeamThreadRange(member, nq), [&](const int i) {
       const Real norm = third / ml(1, i);
-      detail::vector_for(member, HS,
-                           [&](const int e) { out(b, q0 + i, c0 + e) = Os(i, e) * norm; });
+      detail::vector_for(member, HS, [&](const int e) { out(b, q0 + i, c0 + e) = Os(i, e) * norm; });
       Kokkos::single(Kokkos::PerThread(member), [&]() { lse(b, h, q0 + i) = ml(0, i) + math::log(ml(1, i)); });
     });
   });
@@ -373,8 +372,7 @@ inline void attention_fused_backward(const Tensor3& dq,         // (B, T, NH*HS)
       }
       member.team_barrier();
       Kokkos::parallel_for(Kokkos::TeamThreadRange(member, nq), [&](const int i) {
-        detail::vector_for(member, HS,
-                             [&](const int e) { dq(b, q0 + i, c0 + e) += scale * dQs(i, e); });
+        detail::vector_for(member, HS, [&](const int e) { dq(b, q0 + i, c0 + e) += scale * dQs(i, e); });
       });
     });
   }

@@ -176,7 +176,8 @@ TEST(AttentionFused, LogSumExpAndSingleToken) {
   const auto hq = lip::test::fill_random(q, 1, 3.0), hk = lip::test::fill_random(kk, 2, 3.0);
   const auto hv = lip::test::fill_random(v, 3);
   const k::Real scale = k::attention_scale(24.0, int(HS));
-  k::attention_fused_forward(out, lse, q, kk, v, NH, scale, k::make_fused_attention_workspace(B, T, NH, HS, false, 4, 3));
+  const auto ws = k::make_fused_attention_workspace(B, T, NH, HS, false, 4, 3);
+  k::attention_fused_forward(out, lse, q, kk, v, NH, scale, ws);
   const auto ho = to_host_vector(out), hl = to_host_vector(lse);
   for (size_t b = 0; b < B; ++b)
     for (int h = 0; h < NH; ++h) {
@@ -194,7 +195,8 @@ TEST(AttentionFused, LogSumExpAndSingleToken) {
         for (double x : s) z += std::exp(x - mx);
         const double want = mx + std::log(z);
         // the scores reach |S| ~ 100 here: float rounding of S is ~1e-7·|S|
-        EXPECT_NEAR(hl[(b * NH + h) * T + t], want, 1e-6 * (1 + std::abs(want))) << "b " << b << " h " << h << " t " << t;
+        EXPECT_NEAR(hl[(b * NH + h) * T + t], want, 1e-6 * (1 + std::abs(want)))
+            << "b " << b << " h " << h << " t " << t;
         if (t == 0) EXPECT_NEAR(hl[(b * NH + h) * T], s[0], 1e-6 * (1 + std::abs(s[0])));
       }
     }

@@ -58,7 +58,8 @@ TEST(AttentionFusedGradcheck, DqDkDvAcrossTiles) {
     const k::Real scale = k::attention_scale(softmax_scale, int(HS));
     k::Tensor3 q("q", B, T, C), kk("k", B, T, C), v("v", B, T, C), out("out", B, T, C), w("w", B, T, C);
     k::Tensor3 lse("lse", B, NH, T);
-    const auto ws = k::make_fused_attention_workspace(B, T, NH, HS, true, 3, 2);  // query tiles 3, 3, 1; key tiles 2, ...
+    // query tiles 3, 3, 1 and key tiles 2, 2, 2, 1: every pass crosses tile boundaries
+    const auto ws = k::make_fused_attention_workspace(B, T, NH, HS, true, 3, 2);
     const auto hq = lip::test::fill_random(q, 5, 1.5), hk = lip::test::fill_random(kk, 6, 1.5);
     const auto hv = lip::test::fill_random(v, 7), hw = lip::test::fill_random(w, 8);
     auto run = [&]() {
