@@ -34,7 +34,8 @@
  * time of the dense form; at T = 256 they are on par or slightly faster.
  * TODO(GPU): the B·NH per-block products are issued one matmul at a time; on CUDA a batched
  * matmul would cut launch overhead, but blas.hpp (the single BLAS entry point) has no batched
- * form yet.
+ * form yet. kernels/attention_fused.hpp (model.attention_kernel fused) is the alternative with
+ * one launch per pass and no (B, NH, T, T) cache.
  */
 #include "blas.hpp"
 #include "flat_views.hpp"

@@ -63,6 +63,10 @@ io::DeckSchema deck_schema() {
   s.add_bool("model.unembed", false,
              "GPT: the head is an unembedding (rows = tokens, row-RMS dualization, rows capped at RMS 1 after each "
              "step, constraint.method ignored) instead of a Linear layer (ALGORITHMS §4.3)");
+  s.add_string("model.attention_kernel", "blocked",
+               "GPT: causal attention kernel: blocked (per-block BLAS products, caches the (B, heads, T, T) "
+               "probabilities; fastest on CPU) or fused (flash-style teams with online softmax, no T x T buffer)",
+               {"blocked", "fused"});
   s.add_string("model.embedding_backward", "deterministic", "GPT: embedding scatter-add (atomic is not bitwise reproducible)",
                {"deterministic", "atomic"});
   s.add_int("model.head_rows", 0, "GPT: rows of the head (0: vocabulary size; NanoGPT pads 50257 to 50304)",
@@ -188,6 +192,7 @@ RunConfig make_run_config(const io::InputDeck& d) {
   c.zero_init = d.get_bool("model.zero_init");
   c.unembed = d.get_bool("model.unembed");
   c.embedding_backward = d.get_string("model.embedding_backward");
+  c.attention_kernel = d.get_string("model.attention_kernel");
   c.bound_formula = d.get_string("model.bound_formula");
   c.head_rows = size_t(d.get_int("model.head_rows"));
   c.embedding_cap = d.get_string("model.embedding_cap");

@@ -52,6 +52,7 @@ struct RunConfig {
   double rope_base = 0;
   size_t head_rows = 0;
   std::string embedding_cap = "project", target_norms = "modula";
+  std::string attention_kernel = "blocked";
   bool embed_bias_correction = false;
   bool zero_init = true;
   bool unembed = false;  ///< GPT head is an Unembed (row-RMS maps) instead of a Linear

@@ -36,6 +36,7 @@ GptConfig make_gpt_config(const RunConfig& c, size_t vocab, std::vector<size_t> 
   g.head_rows = c.head_rows;
   g.unit_target_norms = c.target_norms == "unit";
   g.embedding_cap = parse_embedding_cap(c.embedding_cap);
+  g.attention_kernel = parse_attention_kernel(c.attention_kernel);
   g.batch_sizes = std::move(batch_sizes);
   return g;
 }
@@ -84,8 +85,12 @@ MemoryEstimate estimate_gpt_memory(const GptConfig& g) {
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   double ws = 0;
-  for (size_t b : distinct) ws += R * double(b) * (7 * T * C + 2 * NH * Tq * T);
-  m.attention_bytes = R * L * B * NH * T * T + ws;
+  const bool fused = g.attention_kernel == AttentionKernel::fused;
+  // one workspace per batch size: blocked, the gathered heads and two (Tq, T) blocks per head;
+  // fused, only D (B, NH, T) (its tiles live in team scratch)
+  for (size_t b : distinct) ws += R * double(b) * (fused ? NH * T : 7 * T * C + 2 * NH * Tq * T);
+  // the per-block cache of the forward: probabilities (B, NH, T, T) or log-sum-exps (B, NH, T)
+  m.attention_bytes = R * L * B * NH * T * (fused ? 1 : T) + ws;
   m.total_bytes = m.bytes_per_parameter * double(m.parameters) + m.activation_bytes_per_token * B * T + m.attention_bytes;
   return m;
 }

@@ -23,7 +23,7 @@ std::unique_ptr<Model> make_model(const RunConfig& c, size_t input_features, siz
 struct MemoryEstimate {
   double bytes_per_parameter = 0;  ///< parameters, gradients and optimizer slabs
   double activation_bytes_per_token = 0;
-  double attention_bytes = 0;      ///< attention probabilities and workspaces (grow with T²)
+  double attention_bytes = 0;      ///< attention caches and workspaces (blocked kernel: grow with T²)
   double total_bytes = 0;
   size_t parameters = 0;
   std::string describe() const;

@@ -33,7 +33,8 @@ struct Gpt::Buffers {
   struct Block {
     k::Tensor3 h_in, z1, q, k, v, attn, h_att, z2, m_pre, m_act;
     k::Tensor2 rstd1, rstd2;
-    k::Tensor4 probs;
+    k::Tensor4 probs;  // blocked attention's cache (B, NH, T, T)
+    k::Tensor3 lse;    // fused attention's cache (B, NH, T)
   };
   std::vector<Block> blocks;
   k::Tensor3 h_final, logits, probs_ce;
@@ -47,8 +48,13 @@ Gpt::Gpt(const GptConfig& config) : config_(config), params_(gpt_layout(config))
   const size_t V = config.logit_rows();  // logits span the (padded) head
   const size_t NH = size_t(config.num_heads), HS = C / NH;
   rope_table_ = k::make_rope_table(config.rope, int(T), int(HS), config.rope_base);
-  for (size_t b : config.batch_sizes)
-    if (!attention_ws_.count(b)) attention_ws_.emplace(b, k::make_attention_workspace(b, T, config.num_heads, HS));
+  const bool fused = config.attention_kernel == AttentionKernel::fused;
+  for (size_t b : config.batch_sizes) {
+    if (fused && !fused_attention_ws_.count(b))
+      fused_attention_ws_.emplace(b, k::make_fused_attention_workspace(b, T, config.num_heads, HS));
+    if (!fused && !attention_ws_.count(b))
+      attention_ws_.emplace(b, k::make_attention_workspace(b, T, config.num_heads, HS));
+  }
   const bool normed = config.norm != NormKind::none;
   for (int p = 0; p < config.num_blocks; ++p) {
     Buffers::Block blk;
@@ -60,7 +66,8 @@ Gpt::Gpt(const GptConfig& config) : config_(config), params_(gpt_layout(config))
     blk.h_att = k::Tensor3("Gpt::h_att", B, T, C);
     blk.m_pre = k::Tensor3("Gpt::m_pre", B, T, H);
     blk.m_act = k::Tensor3("Gpt::m_act", B, T, H);
-    blk.probs = k::Tensor4("Gpt::attention_probs", B, NH, T, T);
+    if (fused) blk.lse = k::Tensor3("Gpt::attention_lse", B, NH, T);
+    else blk.probs = k::Tensor4("Gpt::attention_probs", B, NH, T, T);
     if (normed) {
       blk.z1 = k::Tensor3("Gpt::z1", B, T, C);
       blk.z2 = k::Tensor3("Gpt::z2", B, T, C);
@@ -112,15 +119,49 @@ void Gpt::apply_norm_backward(const k::Tensor3& dh, const k::Tensor3& dz, const 
   }
 }
 
+bool Gpt::built_for_batch(size_t rows) const {
+  return config_.attention_kernel == AttentionKernel::fused ? fused_attention_ws_.count(rows) > 0
+                                                            : attention_ws_.count(rows) > 0;
+}
+
+void Gpt::apply_attention_forward(size_t p, size_t rows, k::Real scale) {
+  const auto& blk = buf_->blocks[p];
+  const auto attn = rows3(blk.attn, rows), q = rows3(blk.q, rows), kk = rows3(blk.k, rows), v = rows3(blk.v, rows);
+  const int NH = config_.num_heads;
+  switch (config_.attention_kernel) {
+    case AttentionKernel::blocked:
+      k::attention_forward(attn, rows4(blk.probs, rows), q, kk, v, NH, scale, attention_ws_.at(rows));
+      break;
+    case AttentionKernel::fused:
+      k::attention_fused_forward(attn, rows3(blk.lse, rows), q, kk, v, NH, scale, fused_attention_ws_.at(rows));
+      break;
+  }
+}
+
+void Gpt::apply_attention_backward(size_t p, size_t rows, k::Real scale, const k::Tensor3& dq, const k::Tensor3& dk,
+                                   const k::Tensor3& dv, const k::Tensor3& d_attn) {
+  const auto& blk = buf_->blocks[p];
+  const auto attn = rows3(blk.attn, rows), q = rows3(blk.q, rows), kk = rows3(blk.k, rows), v = rows3(blk.v, rows);
+  const int NH = config_.num_heads;
+  switch (config_.attention_kernel) {
+    case AttentionKernel::blocked:
+      k::attention_backward(dq, dk, dv, d_attn, q, kk, v, rows4(blk.probs, rows), NH, scale, attention_ws_.at(rows));
+      break;
+    case AttentionKernel::fused:
+      k::attention_fused_backward(dq, dk, dv, d_attn, q, kk, v, attn, rows3(blk.lse, rows), NH, scale,
+                                  fused_attention_ws_.at(rows));
+      break;
+  }
+}
+
 double Gpt::forward(const Batch& batch) {
   const size_t B = batch.size, T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
-  LIP_REQUIRE(attention_ws_.count(B), "transformer built for per-rank batch sizes of its deck; got " << B << " rows");
+  LIP_REQUIRE(built_for_batch(B), "transformer built for per-rank batch sizes of its deck; got " << B << " rows");
   LIP_REQUIRE(batch.tokens.extent(1) == T,
               "token batch has sequence length " << batch.tokens.extent(1) << ", model.seq_len is " << T);
   rows_ = B;
   tokens_ = k::IndexTensor2(batch.tokens.data(), B, T);
   targets_ = k::IndexTensor1(batch.targets.data(), B * T);
-  const auto& ws = attention_ws_.at(B);
   const k::Real r = k::residual_share(config_.residual_scale, config_.num_blocks);
   const k::Real scale = k::attention_scale(config_.softmax_scale, int(C / size_t(config_.num_heads)));
   const int NH = config_.num_heads;
@@ -148,7 +189,7 @@ double Gpt::forward(const Batch& batch) {
     k::rope_forward(q, q, NH, rope_table_);
     k::rope_forward(kk, kk, NH, rope_table_);
     // attn = (1/3)·softmax_causal(scale·q kᵀ) v
-    k::attention_forward(attn, rows4(blk.probs, B), q, kk, v, NH, scale, ws);
+    apply_attention_forward(p, B, scale);
     // h_att = (1 − r)·h + r·(attn W_wᵀ)
     const auto branch = rows3(buf_->d_branch, B);  // forward scratch: the branch output
     k::linear_forward(k::as_matrix(branch), k::as_matrix(attn), weight(p, R::attn_out));
@@ -174,7 +215,6 @@ double Gpt::forward(const Batch& batch) {
 
 void Gpt::backward() {
   const size_t B = rows_, T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
-  const auto& ws = attention_ws_.at(B);
   const k::Real r = k::residual_share(config_.residual_scale, config_.num_blocks);
   const k::Real scale = k::attention_scale(config_.softmax_scale, int(C / size_t(config_.num_heads)));
   const int NH = config_.num_heads;
@@ -198,8 +238,8 @@ void Gpt::backward() {
   const auto d_m_act = rows3(buf_->d_m_act, B), d_m_pre = rows3(buf_->d_m_pre, B);
   for (size_t pp = blocks.size(); pp-- > 0;) {
     auto& blk = blocks[pp];
-    const auto h_in = rows3(blk.h_in, B), z1 = rows3(blk.z1, B), q = rows3(blk.q, B), kk = rows3(blk.k, B);
-    const auto v = rows3(blk.v, B), attn = rows3(blk.attn, B), h_att = rows3(blk.h_att, B), z2 = rows3(blk.z2, B);
+    const auto h_in = rows3(blk.h_in, B), z1 = rows3(blk.z1, B);
+    const auto attn = rows3(blk.attn, B), h_att = rows3(blk.h_att, B), z2 = rows3(blk.z2, B);
     const auto m_pre = rows3(blk.m_pre, B), m_act = rows3(blk.m_act, B);
     // ---- MLP residual: h_next = (1 − r)·h_att + r·m  (g_in ← dL/dh_att)
     zero(g_in);
@@ -228,7 +268,7 @@ void Gpt::backward() {
     zero(dq);
     zero(dk);
     zero(dv);
-    k::attention_backward(dq, dk, dv, d_attn, q, kk, v, rows4(blk.probs, B), NH, scale, ws);
+    apply_attention_backward(pp, B, scale, dq, dk, dv, d_attn);
     // q = rope(q_lin), k = rope(k_lin): the rotation is linear, dq_lin = Mᵀ dq
     zero(dq_lin);
     zero(dk_lin);

@@ -6,7 +6,8 @@
  *
  * Per block (forward position p; tracker index L−1−p, the reference's naming):
  *   z = norm(h);  q = rope(z W_qᵀ);  k = rope(z W_kᵀ);  v = z W_vᵀ
- *   o = (1/3) · merge(softmax_causal(s/d_head · q kᵀ) v)        (1/d logit scaling, 1/3 factor)
+ *   o = (1/3) · merge(softmax_causal(s/d_head · q kᵀ) v)        (1/d logit scaling, 1/3 factor;
+ *                                                                 kernel by GptConfig::attention_kernel)
  *   h ← (1 − r)·h + r·(o W_wᵀ)
  *   z = norm(h);  h ← (1 − r)·h + r·((gelu(z W_inᵀ)/1.1289) W_outᵀ)
  * logits = fs · (h W_headᵀ)
@@ -19,6 +20,7 @@
 #include <memory>
 
 #include "kernels/attention.hpp"
+#include "kernels/attention_fused.hpp"
 #include "model/gpt_config.hpp"
 #include "model/gpt_layout.hpp"
 #include "model/model.hpp"
@@ -58,11 +60,18 @@ class Gpt : public Model {
   void apply_norm_forward(const kernels::Tensor3& z, const kernels::Tensor3& h, const kernels::Tensor2& rstd);
   void apply_norm_backward(const kernels::Tensor3& dh, const kernels::Tensor3& dz, const kernels::Tensor3& h,
                            const kernels::Tensor2& rstd);
+  bool built_for_batch(size_t rows) const;
+  /// Block p's attention over the first `rows` batch rows by the configured kernel.
+  void apply_attention_forward(size_t p, size_t rows, kernels::Real scale);
+  void apply_attention_backward(size_t p, size_t rows, kernels::Real scale, const kernels::Tensor3& dq,
+                                const kernels::Tensor3& dk, const kernels::Tensor3& dv,
+                                const kernels::Tensor3& d_attn);
 
   GptConfig config_;
   ParamStore params_;
   kernels::RopeTable rope_table_;
-  std::map<size_t, kernels::AttentionWorkspace> attention_ws_;  ///< one per batch size
+  std::map<size_t, kernels::AttentionWorkspace> attention_ws_;  ///< blocked kernel: one per batch size
+  std::map<size_t, kernels::FusedAttentionWorkspace> fused_attention_ws_;  ///< fused kernel: one per batch size
   std::unique_ptr<Buffers> buf_;
   kernels::View1<int> used_tokens_;  ///< scratch of the lookup cap
   kernels::IndexTensor2 tokens_;

@@ -17,4 +17,10 @@ EmbeddingCap parse_embedding_cap(const std::string& name) {
   LIP_FAIL("model.embedding_cap must be project or lookup, got '" << name << "'");
 }
 
+AttentionKernel parse_attention_kernel(const std::string& name) {
+  if (name == "blocked") return AttentionKernel::blocked;
+  if (name == "fused") return AttentionKernel::fused;
+  LIP_FAIL("model.attention_kernel must be blocked or fused, got '" << name << "'");
+}
+
 }  // namespace lip

@@ -24,6 +24,13 @@ enum class EmbeddingCap {
 };
 EmbeddingCap parse_embedding_cap(const std::string& name);
 
+/// Which causal-attention kernel runs (model.attention_kernel); both compute the same function.
+enum class AttentionKernel {
+  blocked,  ///< kernels/attention.hpp: per-(batch, head, query block) BLAS products, caches probs (B, NH, T, T)
+  fused,    ///< kernels/attention_fused.hpp: flash-style teams, online softmax, caches lse (B, NH, T)
+};
+AttentionKernel parse_attention_kernel(const std::string& name);
+
 struct GptConfig {
   size_t vocab_size = 65, seq_len = 256, width = 256, mlp_hidden = 1024;
   size_t head_rows = 0;  ///< rows of the head (0: vocab_size; NanoGPT pads 50257 to 50304)
@@ -44,6 +51,7 @@ struct GptConfig {
   /// forward and backward are the Linear head's; the bound uses its RMS→RMS operator norm.
   bool unembed = false;
   kernels::EmbeddingBackwardMode embedding_backward = kernels::EmbeddingBackwardMode::deterministic;
+  AttentionKernel attention_kernel = AttentionKernel::blocked;
   BoundFormula bound_formula = BoundFormula::paper;
   std::vector<size_t> batch_sizes = {64};  ///< per-rank batch sizes forward() will see (train, eval)
   size_t head_size() const { return width / size_t(num_heads); }
