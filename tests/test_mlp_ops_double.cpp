@@ -20,10 +20,10 @@ std::vector<double> flat(const k::Tensor2& t) {
   return std::vector<double>(h.data(), h.data() + h.span());
 }
 auto getter(const k::Tensor2& t) {
-  return [t](size_t i) { return t.data()[i]; };
+  return [t](size_t i) { return lip::test::read_entry(t, i); };
 }
 auto setter(const k::Tensor2& t) {
-  return [t](size_t i, double v) { t.data()[i] = v; };
+  return [t](size_t i, double v) { lip::test::write_entry(t, i, v); };
 }
 }  // namespace
 

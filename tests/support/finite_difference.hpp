@@ -11,7 +11,28 @@
 #include <functional>
 #include <vector>
 
+#include "kernels/types.hpp"
+
 namespace lip::test {
+
+//! Every entry of a device view, on the host (works for any memory space).
+template <class ViewT>
+std::vector<double> host_entries(const ViewT& v) {
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), kernels::as_vector(v));
+  return std::vector<double>(h.data(), h.data() + h.extent(0));
+}
+//! Entry j (flat, row-major) of a device view, read and written one element at a time through
+//! deep_copy, so a finite-difference loop works on device memory too.
+template <class ViewT>
+double read_entry(const ViewT& v, size_t j) {
+  kernels::Real x;
+  Kokkos::deep_copy(x, Kokkos::subview(kernels::as_vector(v), j));
+  return double(x);
+}
+template <class ViewT>
+void write_entry(const ViewT& v, size_t j, double x) {
+  Kokkos::deep_copy(Kokkos::subview(kernels::as_vector(v), j), kernels::Real(x));
+}
 
 inline double max_relative_error(const std::vector<double>& fd, const std::vector<double>& analytic) {
   double max_diff = 0, max_ref = 0;
