@@ -110,9 +110,9 @@ inline bool same_heads_shape(const Tensor4& x, const AttentionDims& d, size_t ro
   return x.extent(0) == d.B && x.extent(1) == d.NH && x.extent(2) == rows && x.extent(3) == last;
 }
 
-inline AttentionDims check_attention_shapes(const char* op, const ConstTensor3& q, const ConstTensor3& k,
-                                            const ConstTensor3& v, const ConstTensor3& o, const Tensor4& probs,
-                                            int n_head, const AttentionWorkspace& ws, bool backward) {
+//! The dimensions of q, k, v and the output (or dout), all (B, T, NH·HS); throws naming `op` otherwise.
+inline AttentionDims check_qkvo_shapes(const char* op, const ConstTensor3& q, const ConstTensor3& k,
+                                       const ConstTensor3& v, const ConstTensor3& o, int n_head) {
   LIP_KERNEL_REQUIRE(n_head > 0 && q.extent(2) % size_t(n_head) == 0 && q.extent(2) > 0,
                      op << ": q has " << q.extent(2) << " features; expected a positive multiple of n_head = "
                         << n_head);
@@ -125,6 +125,13 @@ inline AttentionDims check_attention_shapes(const char* op, const ConstTensor3& 
                         << k.extent(1) << ", " << k.extent(2) << "), v (" << v.extent(0) << ", " << v.extent(1)
                         << ", " << v.extent(2) << "), output/dout (" << o.extent(0) << ", " << o.extent(1) << ", "
                         << o.extent(2) << "); expected all (B, T, NH*HS)");
+  return d;
+}
+
+inline AttentionDims check_attention_shapes(const char* op, const ConstTensor3& q, const ConstTensor3& k,
+                                            const ConstTensor3& v, const ConstTensor3& o, const Tensor4& probs,
+                                            int n_head, const AttentionWorkspace& ws, bool backward) {
+  const AttentionDims d = check_qkvo_shapes(op, q, k, v, o, n_head);
   LIP_KERNEL_REQUIRE(same_heads_shape(probs, d, d.T, d.T),
                      op << ": probs is (" << probs.extent(0) << ", " << probs.extent(1) << ", " << probs.extent(2)
                         << ", " << probs.extent(3) << "); expected (B, NH, T, T) = (" << d.B << ", " << d.NH << ", "

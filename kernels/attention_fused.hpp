@@ -176,16 +176,7 @@ inline FusedPolicy fused_policy(size_t league, size_t bytes, int& level) {
 inline AttentionDims check_fused_shapes(const char* op, const ConstTensor3& q, const ConstTensor3& k,
                                         const ConstTensor3& v, const ConstTensor3& o, const ConstTensor3& lse,
                                         int n_head, const FusedAttentionWorkspace& ws, bool backward) {
-  LIP_KERNEL_REQUIRE(n_head > 0 && q.extent(2) % size_t(n_head) == 0 && q.extent(2) > 0,
-                     op << ": q has " << q.extent(2) << " features; expected a positive multiple of n_head = "
-                        << n_head);
-  const AttentionDims d{q.extent(0), q.extent(1), size_t(n_head), q.extent(2) / size_t(n_head), q.extent(2)};
-  auto same3 = [&](const ConstTensor3& x) { return x.extent(0) == d.B && x.extent(1) == d.T && x.extent(2) == d.C; };
-  LIP_KERNEL_REQUIRE(same3(k) && same3(v) && same3(o),
-                     op << ": q (" << d.B << ", " << d.T << ", " << d.C << "), k (" << k.extent(0) << ", "
-                        << k.extent(1) << ", " << k.extent(2) << "), v (" << v.extent(0) << ", " << v.extent(1)
-                        << ", " << v.extent(2) << "), output (" << o.extent(0) << ", " << o.extent(1) << ", "
-                        << o.extent(2) << "); expected all (B, T, NH*HS)");
+  const AttentionDims d = check_qkvo_shapes(op, q, k, v, o, n_head);
   auto rows = [&](const ConstTensor3& x) { return x.extent(0) == d.B && x.extent(1) == d.NH && x.extent(2) == d.T; };
   LIP_KERNEL_REQUIRE(rows(lse), op << ": lse is (" << lse.extent(0) << ", " << lse.extent(1) << ", " << lse.extent(2)
                                    << "); expected (B, NH, T) = (" << d.B << ", " << d.NH << ", " << d.T << ")");

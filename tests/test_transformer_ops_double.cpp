@@ -23,32 +23,9 @@ static_assert(std::is_same_v<k::Real, double>, "finite-difference checks need th
 
 namespace {
 
-constexpr double fd_step = 1e-6;
-constexpr double fd_tolerance = 1e-5;
+using lip::test::expect_gradient;
+using lip::test::fd_gradient;
 
-//! Central differences of `loss` at x, one coordinate at a time.
-std::vector<double> fd_gradient(std::vector<double> x, const std::function<double(const std::vector<double>&)>& loss) {
-  std::vector<double> g(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double x0 = x[i];
-    x[i] = x0 + fd_step;
-    const double fp = loss(x);
-    x[i] = x0 - fd_step;
-    const double fm = loss(x);
-    x[i] = x0;
-    g[i] = (fp - fm) / (2 * fd_step);
-  }
-  return g;
-}
-
-void expect_gradient(const std::string& name, const std::vector<double>& fd, const std::vector<double>& analytic) {
-  const double err = lip::test::relative_gradient_error(fd, analytic);
-  EXPECT_LT(err, fd_tolerance) << name << ": relative gradient error " << err;
-  std::printf("  %-28s relative error %.2e\n", name.c_str(), err);
-  double mx = 0;
-  for (double a : analytic) mx = std::max(mx, std::abs(a));
-  EXPECT_GT(mx, 1e-3) << name << ": gradient is (nearly) zero, the check would be vacuous";
-}
 
 }  // namespace
 
@@ -99,29 +76,18 @@ TEST(TransformerOpsGradcheck, RopeEachVariant) {
 TEST(TransformerOpsGradcheck, AttentionDqDkDv) {
   const size_t B = 2, T = 5, HS = 4;
   const int NH = 2;
-  const size_t C = NH * HS;
   const k::Real scale = k::attention_scale(3.0, int(HS));
-  k::Tensor3 q("q", B, T, C), kk("k", B, T, C), v("v", B, T, C), out("out", B, T, C), w("w", B, T, C);
   k::Tensor4 probs("probs", B, NH, T, T);
   const auto ws = k::make_attention_workspace(B, T, NH, HS, true, 2);  // causal blocks 2, 2, 1
-  const auto hq = lip::test::fill_random(q, 5, 1.5), hk = lip::test::fill_random(kk, 6, 1.5);
-  const auto hv = lip::test::fill_random(v, 7), hw = lip::test::fill_random(w, 8);
-  auto run = [&]() {
-    k::attention_forward(out, probs, q, kk, v, NH, scale, ws);
-    return lip::test::dot(to_host_vector(out), hw);
-  };
-  const auto fd_q = fd_gradient(hq, [&](const std::vector<double>& x) { to_device_vector(q, x); return run(); });
-  to_device_vector(q, hq);
-  const auto fd_k = fd_gradient(hk, [&](const std::vector<double>& x) { to_device_vector(kk, x); return run(); });
-  to_device_vector(kk, hk);
-  const auto fd_v = fd_gradient(hv, [&](const std::vector<double>& x) { to_device_vector(v, x); return run(); });
-  to_device_vector(v, hv);
-  run();  // probs for the unperturbed inputs
-  k::Tensor3 dq("dq", B, T, C), dk("dk", B, T, C), dv("dv", B, T, C);
-  k::attention_backward(dq, dk, dv, w, q, kk, v, probs, NH, scale, ws);
-  expect_gradient("attention dq", fd_q, to_host_vector(dq));
-  expect_gradient("attention dk", fd_k, to_host_vector(dk));
-  expect_gradient("attention dv", fd_v, to_host_vector(dv));
+  lip::test::check_attention_gradients(
+      "attention", B, T, NH, HS,
+      [&](const k::Tensor3& out, const k::Tensor3& q, const k::Tensor3& kk, const k::Tensor3& v) {
+        k::attention_forward(out, probs, q, kk, v, NH, scale, ws);
+      },
+      [&](const k::Tensor3& dq, const k::Tensor3& dk, const k::Tensor3& dv, const k::Tensor3& w, const k::Tensor3& q,
+          const k::Tensor3& kk, const k::Tensor3& v, const k::Tensor3&) {
+        k::attention_backward(dq, dk, dv, w, q, kk, v, probs, NH, scale, ws);
+      });
 }
 
 TEST(TransformerOpsGradcheck, GeluBothForms) {

@@ -136,37 +136,34 @@ void Comm::allgather_segments(const kernels::VectorView& x, const std::vector<in
 
 void Comm::gather_segments(const kernels::VectorView& local, const kernels::VectorView& full,
                            const std::vector<int>& counts, const std::vector<int>& displs, int root) {
-  LIP_REQUIRE(local.extent(0) == size_t(counts.at(size_t(rank_))),
-              "gather_segments: local segment of " << local.extent(0) << " entries, expected " << counts[size_t(rank_)]);
-  HostStaging local_staging, full_staging;  // checkpoints only: not worth keeping
-  on_host(local, true, false, local_staging, [&](kernels::Real* mine) {
-    if (rank_ != root) {
-      LIP_CHECK_MPI(MPI_Gatherv(mine, counts[size_t(rank_)], mpi_real(), nullptr, nullptr, nullptr, mpi_real(), root,
-                                comm_));
-      return;
-    }
-    on_host(full, false, true, full_staging, [&](kernels::Real* all) {
-      LIP_CHECK_MPI(MPI_Gatherv(mine, counts[size_t(rank_)], mpi_real(), all, counts.data(), displs.data(), mpi_real(),
-                                root, comm_));
-    });
-  });
+  move_segments(local, full, counts, displs, root, true);
 }
 
 void Comm::scatter_segments(const kernels::VectorView& full, const kernels::VectorView& local,
                             const std::vector<int>& counts, const std::vector<int>& displs, int root) {
+  move_segments(local, full, counts, displs, root, false);
+}
+
+void Comm::move_segments(const kernels::VectorView& local, const kernels::VectorView& full,
+                         const std::vector<int>& counts, const std::vector<int>& displs, int root, bool gather) {
+  const char* op = gather ? "gather_segments" : "scatter_segments";
   LIP_REQUIRE(local.extent(0) == size_t(counts.at(size_t(rank_))),
-              "scatter_segments: local segment of " << local.extent(0) << " entries, expected " << counts[size_t(rank_)]);
+              op << ": local segment of " << local.extent(0) << " entries, expected " << counts[size_t(rank_)]);
+  // one MPI call either way; the root's full vector takes part only on the root
+  auto call = [&](kernels::Real* mine, kernels::Real* all) {
+    const int n = counts[size_t(rank_)];
+    const bool at_root = rank_ == root;
+    if (gather)
+      LIP_CHECK_MPI(MPI_Gatherv(mine, n, mpi_real(), all, at_root ? counts.data() : nullptr,
+                                at_root ? displs.data() : nullptr, mpi_real(), root, comm_));
+    else
+      LIP_CHECK_MPI(MPI_Scatterv(all, at_root ? counts.data() : nullptr, at_root ? displs.data() : nullptr, mpi_real(),
+                                 mine, n, mpi_real(), root, comm_));
+  };
   HostStaging local_staging, full_staging;  // checkpoints only: not worth keeping
-  on_host(local, false, true, local_staging, [&](kernels::Real* mine) {
-    if (rank_ != root) {
-      LIP_CHECK_MPI(MPI_Scatterv(nullptr, nullptr, nullptr, mpi_real(), mine, counts[size_t(rank_)], mpi_real(), root,
-                                 comm_));
-      return;
-    }
-    on_host(full, true, false, full_staging, [&](kernels::Real* all) {
-      LIP_CHECK_MPI(MPI_Scatterv(all, counts.data(), displs.data(), mpi_real(), mine, counts[size_t(rank_)], mpi_real(),
-                                 root, comm_));
-    });
+  on_host(local, gather, !gather, local_staging, [&](kernels::Real* mine) {
+    if (rank_ != root) return call(mine, nullptr);
+    on_host(full, !gather, gather, full_staging, [&](kernels::Real* all) { call(mine, all); });
   });
 }
 

@@ -78,6 +78,8 @@ class Comm {
   void barrier() const;
 
  private:
+  void move_segments(const kernels::VectorView& local, const kernels::VectorView& full, const std::vector<int>& counts,
+                     const std::vector<int>& displs, int root, bool gather);
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
   Kokkos::View<kernels::Real*, Kokkos::HostSpace> staging_;  // used only for non-host memory

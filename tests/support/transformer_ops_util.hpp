@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <functional>
 #include <cmath>
 #include <random>
 #include <sstream>
@@ -80,6 +82,71 @@ inline double relative_gradient_error(const std::vector<double>& fd, const std::
     den = std::max(den, std::abs(analytic[i]));
   }
   return num / std::max(den, 1e-300);
+}
+
+constexpr double fd_step = 1e-6;
+constexpr double fd_tolerance = 1e-5;
+
+//! Central differences of `loss` at x, one coordinate at a time.
+inline std::vector<double> fd_gradient(std::vector<double> x,
+                                       const std::function<double(const std::vector<double>&)>& loss) {
+  std::vector<double> g(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double x0 = x[i];
+    x[i] = x0 + fd_step;
+    const double fp = loss(x);
+    x[i] = x0 - fd_step;
+    const double fm = loss(x);
+    x[i] = x0;
+    g[i] = (fp - fm) / (2 * fd_step);
+  }
+  return g;
+}
+
+//! Expects relative_gradient_error < fd_tolerance and a gradient that is not (nearly) zero (the
+//! check would be vacuous); prints and returns the error.
+inline double expect_gradient(const std::string& name, const std::vector<double>& fd,
+                              const std::vector<double>& analytic) {
+  const double err = relative_gradient_error(fd, analytic);
+  EXPECT_LT(err, fd_tolerance) << name << ": relative gradient error " << err;
+  std::printf("  %-40s relative error %.2e\n", name.c_str(), err);
+  double mx = 0;
+  for (double a : analytic) mx = std::max(mx, std::abs(a));
+  EXPECT_GT(mx, 1e-3) << name << ": gradient is (nearly) zero, the check would be vacuous";
+  return err;
+}
+
+inline double dot(const std::vector<double>& a, const std::vector<double>& b);
+
+//! Finite-difference check of an attention kernel on random q, k, v (B, T, NH·HS), loss ⟨w, out⟩:
+//! `forward(out, q, k, v)` runs the kernel's forward (its cache is the caller's), `backward(dq, dk, dv,
+//! w, q, k, v, out)` adds the gradients given dout = w after a forward at the unperturbed inputs.
+inline void check_attention_gradients(
+    const std::string& name, size_t B, size_t T, int NH, size_t HS,
+    const std::function<void(const kernels::Tensor3&, const kernels::Tensor3&, const kernels::Tensor3&,
+                             const kernels::Tensor3&)>& forward,
+    const std::function<void(const kernels::Tensor3&, const kernels::Tensor3&, const kernels::Tensor3&,
+                             const kernels::Tensor3&, const kernels::Tensor3&, const kernels::Tensor3&,
+                             const kernels::Tensor3&, const kernels::Tensor3&)>& backward) {
+  const size_t C = size_t(NH) * HS;
+  kernels::Tensor3 q("q", B, T, C), k("k", B, T, C), v("v", B, T, C), out("out", B, T, C), w("w", B, T, C);
+  const auto hq = fill_random(q, 5, 1.5), hk = fill_random(k, 6, 1.5), hv = fill_random(v, 7), hw = fill_random(w, 8);
+  auto run = [&]() {
+    forward(out, q, k, v);
+    return dot(to_host_vector(out), hw);
+  };
+  auto fd_of = [&](const kernels::Tensor3& x, const std::vector<double>& hx) {
+    const auto fd = fd_gradient(hx, [&](const std::vector<double>& y) { to_device_vector(x, y); return run(); });
+    to_device_vector(x, hx);
+    return fd;
+  };
+  const auto fd_q = fd_of(q, hq), fd_k = fd_of(k, hk), fd_v = fd_of(v, hv);
+  run();  // the forward's cache for the unperturbed inputs
+  kernels::Tensor3 dq("dq", B, T, C), dk("dk", B, T, C), dv("dv", B, T, C);
+  backward(dq, dk, dv, w, q, k, v, out);
+  expect_gradient(name + " dq", fd_q, to_host_vector(dq));
+  expect_gradient(name + " dk", fd_k, to_host_vector(dk));
+  expect_gradient(name + " dv", fd_v, to_host_vector(dv));
 }
 
 inline double dot(const std::vector<double>& a, const std::vector<double>& b) {
