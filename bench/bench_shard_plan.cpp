@@ -12,7 +12,9 @@
 #include "io/run_config.hpp"
 #include "model/factory.hpp"
 #include "model/gpt_layout.hpp"
+#include "optim/optimizer.hpp"
 #include "optim/shard_plan.hpp"
+#include "train/setup.hpp"
 
 namespace {
 
@@ -34,13 +36,8 @@ int run(int argc, char** argv, lip::Comm& comm) {
   const auto config = lip::make_run_config(lip::io::load_and_broadcast(deck, overrides, lip::deck_schema(), comm.raw()));
   if (!comm.is_root()) return 0;
   auto infos = lip::gpt_layout(lip::make_gpt_config(config, vocab, {1}));
-  size_t offset = 0;  // ParamStore's layout: every tensor starts on a 64-byte boundary
-  const size_t align = 64 / sizeof(lip::kernels::Real);
-  for (auto& info : infos) info.offset = offset, offset += (info.count() + align - 1) / align * align;
-  // state slabs: momentum and direction always; Adam's second moment, Muon's Nesterov blend
-  const int slabs = 2 + (config.embed_optimizer == "adam" || config.embed_optimizer == "adamw" ||
-                         config.optimizer == "adamw" || config.optimizer == "adam") +
-                    (config.nesterov ? 1 : 0);
+  const size_t offset = lip::assign_slab_offsets(infos);  // ParamStore's layout, nothing allocated
+  const int slabs = lip::optimizer_slabs(infos, lip::optimizer_groups(config)).count();
   const double mib = double(slabs) * double(sizeof(lip::kernels::Real)) / 1048576.0;
   const auto plan = lip::ShardPlan::balanced(infos, offset, ranks, 0);
   std::printf("%s: %zu tensors, %zu parameters, %d optimizer state slabs of the parameter layout\n", deck.c_str(),

@@ -25,13 +25,18 @@ const char* optimizer_group_of(ParamRole role) {
   }
 }
 
-ParamStore::ParamStore(std::vector<ParamInfo> infos) : infos_(std::move(infos)) {
+size_t assign_slab_offsets(std::vector<ParamInfo>& infos) {
   size_t offset = 0;
-  for (auto& p : infos_) {
+  for (auto& p : infos) {
     LIP_REQUIRE(p.rows > 0 && p.cols > 0, "parameter " << p.name << " has an empty shape (" << p.rows << ", " << p.cols << ")");
     p.offset = offset;
     offset += padded(p.count());
   }
+  return offset;
+}
+
+ParamStore::ParamStore(std::vector<ParamInfo> infos) : infos_(std::move(infos)) {
+  const size_t offset = assign_slab_offsets(infos_);
   params_ = kernels::Tensor1("ParamStore::params", offset);
   grads_ = kernels::Tensor1("ParamStore::grads", offset);
 }

@@ -58,6 +58,10 @@ struct ParamInfo {
   const char* group() const { return optimizer_group_of(role); }
 };
 
+/// Fills every info's `offset` in slab order (each tensor starts on a 64-byte boundary) and returns
+/// the slab size: the layout ParamStore allocates, for tools that plan without allocating.
+size_t assign_slab_offsets(std::vector<ParamInfo>& infos);
+
 class ParamStore {
  public:
   explicit ParamStore(std::vector<ParamInfo> infos);

@@ -27,12 +27,24 @@ struct Optimizer::Workspaces {
   }
 };
 
+OptimizerSlabs optimizer_slabs(const std::vector<ParamInfo>& infos,
+                               const std::map<std::string, OptimizerGroup>& groups) {
+  OptimizerSlabs slabs;
+  for (const auto& info : infos) {
+    const auto it = groups.find(info.group());
+    if (it == groups.end()) continue;  // the optimizer reports it
+    slabs.second_moment |= it->second.kind == OptimizerKind::adamw;
+    // only Muon blends (SGD uses its buffer)
+    slabs.nesterov_blend |= it->second.kind == OptimizerKind::muon && it->second.nesterov;
+  }
+  return slabs;
+}
+
 Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups)
     : Optimizer(params, std::move(groups), ShardPlan::replicated(params)) {}
 
 Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups, ShardPlan shard)
     : shard_(std::move(shard)), groups_(std::move(groups)), workspaces_(std::make_unique<Workspaces>()) {
-  bool any_adam = false, any_nesterov = false;
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
     auto it = groups_.find(info.group());
@@ -42,17 +54,14 @@ Optimizer::Optimizer(const ParamStore& params, std::map<std::string, OptimizerGr
     const auto& g = it->second;
     const bool orthogonalized = g.kind == OptimizerKind::muon && info.kind == ParamKind::matrix;
     ns_table_of_.push_back(orthogonalized ? &kernels::ns_table(g.ns_table) : nullptr);  // validates the name now
-    // Which slabs exist is decided over all tensors, so every rank lists the same checkpoint state.
-    any_adam |= g.kind == OptimizerKind::adamw;
-    any_nesterov |= g.kind == OptimizerKind::muon && g.nesterov;  // only Muon blends (SGD uses its buffer)
     if (orthogonalized && shard_.owns(i)) workspaces_->for_shape(info.rows, info.cols);
   }
+  slabs_ = optimizer_slabs(params.infos(), groups_);
   const size_t n = shard_.segment_size();
   first_ = kernels::Tensor1("Optimizer::first_moment", n);
-  has_second_moment_ = any_adam;
-  if (any_adam) second_ = kernels::Tensor1("Optimizer::second_moment", n);
+  if (slabs_.second_moment) second_ = kernels::Tensor1("Optimizer::second_moment", n);
   direction_ = kernels::Tensor1("Optimizer::direction", n);
-  if (any_nesterov) blend_ = kernels::Tensor1("Optimizer::nesterov_blend", n);
+  if (slabs_.nesterov_blend) blend_ = kernels::Tensor1("Optimizer::nesterov_blend", n);
 }
 
 Optimizer::~Optimizer() = default;
@@ -69,7 +78,7 @@ kernels::MatrixView Optimizer::state_view(const kernels::Tensor1& slab, const Pa
 
 std::vector<std::pair<std::string, kernels::Tensor1>> Optimizer::state_slabs() const {
   std::vector<std::pair<std::string, kernels::Tensor1>> state = {{"first_moment", first_}};
-  if (has_second_moment_) state.emplace_back("second_moment", second_);
+  if (slabs_.second_moment) state.emplace_back("second_moment", second_);
   return state;
 }
 

@@ -41,6 +41,16 @@ struct OptimizerGroup {
   bool bias_correction = false;          ///< Adam: divide m, v by (1 − β^t) (NanoGPT's embedding; the reference MLP code does not)
 };
 
+/// The optimizer state slabs beyond momentum and direction that a set of tensors needs: Adam's second
+/// moment when a group is Adam, Muon's Nesterov blend when a Muon group uses it. Decided over all
+/// tensors, so every rank of a sharded optimizer lists the same checkpoint state.
+struct OptimizerSlabs {
+  bool second_moment = false, nesterov_blend = false;
+  int count() const { return 2 + int(second_moment) + int(nesterov_blend); }
+};
+OptimizerSlabs optimizer_slabs(const std::vector<ParamInfo>& infos,
+                               const std::map<std::string, OptimizerGroup>& groups);
+
 class Optimizer {
  public:
   Optimizer(const ParamStore& params, std::map<std::string, OptimizerGroup> groups);
@@ -80,7 +90,7 @@ class Optimizer {
                const kernels::MatrixView& in) const;
 
   ShardPlan shard_;
-  bool has_second_moment_ = false;
+  OptimizerSlabs slabs_;
   std::map<std::string, OptimizerGroup> groups_;
   std::vector<const OptimizerGroup*> group_of_;
   std::vector<const kernels::NsTable*> ns_table_of_;  ///< Muon matrices; nullptr otherwise

@@ -78,10 +78,11 @@ StepResult TrainStep::reduce_gradients() {
 
 void TrainStep::update(long step) {
   const auto& params = model_.params();
+  const double factor = schedule_.factor(step);
   optimizer_.compute_directions(params, step);
   // Hook: an update-clipping rule (EBC) scales the update here, before decay and projection.
-  if (update_rule_) update_rule_->adjust(params, optimizer_, schedule_.factor(step), step);
-  optimizer_.apply_directions(params, schedule_.factor(step));
+  if (update_rule_) update_rule_->adjust(params, optimizer_, factor, step);
+  optimizer_.apply_directions(params, factor);
 }
 
 void TrainStep::constrain(long step) {
