@@ -5,7 +5,8 @@
  *   Real value(Real x) const;        // y = f(x)
  *   Real derivative(Real x) const;   // f'(x)
  * `pointwise_forward` writes y = f(x); `pointwise_backward` accumulates dx += dy * f'(x)
- * (the repository-wide `+=` gradient convention). Activations (relu.hpp, gelu.hpp) supply only
+ * (the repository-wide `+=` gradient convention); `pointwise_jvp` writes the forward-mode
+ * tangent ty = f'(x) * tx (a directional derivative, so it overwrites). Activations (relu.hpp, gelu.hpp) supply only
  * the per-element math; they never write their own loop.
  */
 #include <string>
@@ -36,6 +37,19 @@ void pointwise_backward(const std::string& label, const ViewDX& dx, const ViewDY
   // dx += dy * f'(x)
   Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecSpace>(0, xv.extent(0)),
                        KOKKOS_LAMBDA(const size_t i) { dxv(i) += dyv(i) * op.derivative(xv(i)); });
+}
+
+template <class Op, class ViewTY, class ViewTX, class ViewX>
+void pointwise_jvp(const std::string& label, const ViewTY& ty, const ViewTX& tx, const ViewX& x, const Op op) {
+  LIP_KERNEL_REQUIRE(ty.span() == x.span() && tx.span() == x.span(),
+                     label << ": ty, tx, x have " << ty.span() << ", " << tx.span() << ", " << x.span()
+                           << " entries; expected all equal");
+  auto tyv = as_vector(ty);
+  auto txv = as_vector(tx);
+  auto xv = as_vector(x);
+  // ty = f'(x) * tx
+  Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecSpace>(0, xv.extent(0)),
+                       KOKKOS_LAMBDA(const size_t i) { tyv(i) = txv(i) * op.derivative(xv(i)); });
 }
 
 /// y = a*y + b*x over flat vectors (the one axpby the optimizers and residuals share).

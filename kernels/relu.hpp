@@ -28,4 +28,10 @@ void relu_backward(const ViewDX& dx, const ViewDY& dy, const ViewX& x) {
   pointwise_backward("kernels::relu_backward", dx, dy, x, ReluOp{});
 }
 
+/// Forward mode: ty = relu'(x) * tx (the tangent of y along the input tangent tx)
+template <class ViewTY, class ViewTX, class ViewX>
+void relu_jvp(const ViewTY& ty, const ViewTX& tx, const ViewX& x) {
+  pointwise_jvp("kernels::relu_jvp", ty, tx, x, ReluOp{});
+}
+
 }  // namespace lip::kernels

@@ -94,3 +94,86 @@ TEST(MlpGradientCheck, ZeroInitializedFirstLayerStillGetsGradient) {
   EXPECT_GT(max_ref, 1e-3);
   EXPECT_LT(max_err, 1e-12 * std::max(1.0, max_ref));
 }
+
+namespace {
+lip::MlpConfig input_check_config() {
+  lip::MlpConfig c;
+  c.input_dim = 9;
+  c.width = 7;
+  c.output_dim = 4;
+  c.num_layers = 3;
+  c.final_scale = 2.5;
+  c.zero_init_layer = "none";
+  c.max_batch = 5;
+  return c;
+}
+}  // namespace
+
+// ∂loss/∂input (the attacks' gradient) against central differences of the loss in every input
+// entry; the parameter gradients stay untouched.
+TEST(MlpInputDerivatives, LossInputGradientMatchesFiniteDifferences) {
+  const auto c = input_check_config();
+  lip::Mlp mlp(c);
+  mlp.initialize(8);
+  const auto batch = make_batch(5, c.input_dim, 4);
+  mlp.params().zero_grad();
+  mlp.forward(batch);
+  k::Tensor2 d_input("d_input", 5, c.input_dim);
+  mlp.loss_input_gradient(d_input);
+  const auto analytic = lip::test::host_entries(d_input);
+  for (size_t i = 0; i < mlp.params().num_tensors(); ++i)
+    for (double g : lip::test::host_entries(mlp.params().grad(i))) ASSERT_EQ(g, 0.0);
+  const auto fd = lip::test::central_differences(
+      batch.inputs.span(), [&](size_t j) { return lip::test::read_entry(batch.inputs, j); },
+      [&](size_t j, double v) { lip::test::write_entry(batch.inputs, j, v); }, [&] { return mlp.forward(batch); });
+  double largest = 0;
+  for (double g : analytic) largest = std::max(largest, std::abs(g));
+  EXPECT_GT(largest, 1e-3);  // not vacuous
+  EXPECT_LT(lip::test::max_relative_error(fd, analytic), 1e-6);
+}
+
+// Jᵀu (the backward from a logits cotangent) and J·v (forward mode) against central differences
+// of ⟨u, logits(x)⟩ and of logits(x + h·v); and ⟨u, J·v⟩ = ⟨Jᵀu, v⟩.
+TEST(MlpInputDerivatives, JacobianProductsMatchFiniteDifferences) {
+  const auto c = input_check_config();
+  lip::Mlp mlp(c);
+  mlp.initialize(9);
+  const auto batch = make_batch(5, c.input_dim, 4);
+  const k::Tensor2 u = lip::test::random_tensor(5, c.output_dim, 31);
+  const k::Tensor2 v = lip::test::random_tensor(5, c.input_dim, 32);
+  auto u_dot_logits = [&] {
+    mlp.forward(batch);
+    double s = 0;
+    const auto z = lip::test::host_entries(mlp.logits()), uh = lip::test::host_entries(u);
+    for (size_t i = 0; i < z.size(); ++i) s += z[i] * uh[i];
+    return s;
+  };
+  u_dot_logits();
+  k::Tensor2 vjp("vjp", 5, c.input_dim), jvp("jvp", 5, c.output_dim);
+  mlp.logits_vjp(vjp, u);
+  mlp.logits_jvp(jvp, v);
+  const auto fd_vjp = lip::test::central_differences(
+      batch.inputs.span(), [&](size_t j) { return lip::test::read_entry(batch.inputs, j); },
+      [&](size_t j, double x) { lip::test::write_entry(batch.inputs, j, x); }, u_dot_logits);
+  EXPECT_LT(lip::test::max_relative_error(fd_vjp, lip::test::host_entries(vjp)), 1e-6);
+
+  // J·v by central differences along v, one logit at a time.
+  const auto x0 = lip::test::host_entries(batch.inputs), vh = lip::test::host_entries(v);
+  const double h = 1e-6;
+  auto logits_at = [&](double step) {
+    for (size_t j = 0; j < x0.size(); ++j) lip::test::write_entry(batch.inputs, j, x0[j] + step * vh[j]);
+    mlp.forward(batch);
+    return lip::test::host_entries(mlp.logits());
+  };
+  const auto plus = logits_at(h), minus = logits_at(-h);
+  std::vector<double> fd_jvp(plus.size());
+  for (size_t i = 0; i < plus.size(); ++i) fd_jvp[i] = (plus[i] - minus[i]) / (2 * h);
+  EXPECT_LT(lip::test::max_relative_error(fd_jvp, lip::test::host_entries(jvp)), 1e-6);
+
+  // Adjoint identity ⟨u, Jv⟩ = ⟨Jᵀu, v⟩, per row (each example has its own Jacobian).
+  const auto uh = lip::test::host_entries(u), jv = lip::test::host_entries(jvp), ju = lip::test::host_entries(vjp);
+  double lhs = 0, rhs = 0;
+  for (size_t i = 0; i < uh.size(); ++i) lhs += uh[i] * jv[i];
+  for (size_t i = 0; i < vh.size(); ++i) rhs += ju[i] * vh[i];
+  EXPECT_NEAR(lhs, rhs, 1e-12 * std::max(1.0, std::abs(lhs)));
+}

@@ -53,3 +53,37 @@ TEST(GradientCheck, LinearReluCrossEntropy) {
     EXPECT_LT(err, 1e-6) << name;
   }
 }
+
+// Forward mode: relu(X Wᵀ) along the tangent (tX, tW) against central differences of the forward
+// at (X + h·tX, W + h·tW); each tangent alone and both together.
+TEST(JvpCheck, LinearRelu) {
+  const size_t N = 5, in = 7, out = 6;
+  auto X = random_tensor(N, in, 11), W = random_tensor(out, in, 12);
+  auto tX = random_tensor(N, in, 13), tW = random_tensor(out, in, 14);
+  const k::Tensor2 none;
+  k::Tensor2 Y("Y", N, out), A("A", N, out), tY("tY", N, out), tA("tA", N, out);
+  auto forward_at = [&](double h, bool along_x, bool along_w) {
+    k::Tensor2 Xh("Xh", N, in), Wh("Wh", out, in);
+    Kokkos::deep_copy(Xh, X);
+    Kokkos::deep_copy(Wh, W);
+    if (along_x) k::axpby("Xh", Xh, 1, tX, h);
+    if (along_w) k::axpby("Wh", Wh, 1, tW, h);
+    k::linear_forward(Y, Xh, Wh);
+    k::relu_forward(A, Y);
+    return flat(A);
+  };
+  for (auto [along_x, along_w] : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
+    k::linear_forward(Y, X, W);
+    k::linear_jvp(tY, along_x ? tX : none, X, along_w ? tW : none, W);
+    k::relu_jvp(tA, tY, Y);
+    const double h = 1e-6;
+    const auto plus = forward_at(h, along_x, along_w), minus = forward_at(-h, along_x, along_w);
+    std::vector<double> fd(plus.size());
+    for (size_t i = 0; i < fd.size(); ++i) fd[i] = (plus[i] - minus[i]) / (2 * h);
+    EXPECT_LT(max_relative_error(fd, flat(tA)), 1e-6) << along_x << along_w;
+  }
+  // No tangent at all: a zero output tangent, whatever tY held before.
+  Kokkos::deep_copy(tY, 3.0);
+  k::linear_jvp(tY, none, X, none, W);
+  for (double t : flat(tY)) EXPECT_EQ(t, 0.0);
+}

@@ -82,24 +82,72 @@ double Mlp::forward(const Batch& batch) {
 }
 
 void Mlp::backward() {
-  const int L = config_.num_layers;
   const kernels::IndexTensor1 y(targets_.data(), rows_);
   // logits = fs·z  ⇒  dz += fs·(p − onehot(y))/N
-  const auto dz = rows_of(d_logits_);
   Kokkos::deep_copy(d_logits_, kernels::Real(0));
-  kernels::softmax_cross_entropy_backward(dz, rows_of(probs_), y, config_.final_scale);
-  kernels::MatrixView d_out = dz;
+  kernels::softmax_cross_entropy_backward(rows_of(d_logits_), rows_of(probs_), y, config_.final_scale);
+  backpropagate(kernels::MatrixView(), true);
+}
+
+void Mlp::loss_input_gradient(kernels::MatrixView d_input) {
+  const kernels::IndexTensor1 y(targets_.data(), rows_);
+  Kokkos::deep_copy(d_logits_, kernels::Real(0));
+  kernels::softmax_cross_entropy_backward(rows_of(d_logits_), rows_of(probs_), y, config_.final_scale);
+  backpropagate(d_input, false);
+}
+
+void Mlp::logits_vjp(kernels::MatrixView d_input, kernels::MatrixView u) {
+  LIP_REQUIRE(u.extent(0) == rows_ && u.extent(1) == config_.output_dim,
+              "logits_vjp: u is " << u.extent(0) << "x" << u.extent(1) << ", the logits " << rows_ << "x"
+                                  << config_.output_dim);
+  // logits = fs·z  ⇒  dz = fs·u
+  const auto dz = rows_of(d_logits_);
+  Kokkos::deep_copy(dz, u);
+  if (config_.final_scale != 1) kernels::scale("kernels::final_scale_vjp", dz, kernels::Real(config_.final_scale));
+  backpropagate(d_input, false);
+}
+
+void Mlp::logits_jvp(kernels::MatrixView d_logits, kernels::MatrixView v) {
+  LIP_REQUIRE(v.extent(0) == rows_ && v.extent(1) == config_.input_dim && d_logits.extent(0) == rows_ &&
+                  d_logits.extent(1) == config_.output_dim,
+              "logits_jvp: v is " << v.extent(0) << "x" << v.extent(1) << " and d_logits " << d_logits.extent(0)
+                                  << "x" << d_logits.extent(1) << "; expected " << rows_ << "x" << config_.input_dim
+                                  << " and " << rows_ << "x" << config_.output_dim);
+  const int L = config_.num_layers;
+  const kernels::MatrixView none;
+  kernels::MatrixView t = v;
+  for (int l = 0; l + 1 < L; ++l) {
+    // tz_l = th_l · W_lᵀ ; th_{l+1} = relu'(z_l) ⊙ tz_l   (d_pre_/d_hidden_ serve as tangent scratch)
+    kernels::linear_jvp(rows_of(d_pre_[l]), t, none, none, params_.param(size_t(l)));
+    kernels::relu_jvp(rows_of(d_hidden_[l]), rows_of(d_pre_[l]), rows_of(pre_[l]));
+    t = rows_of(d_hidden_[l]);
+  }
+  // t_logits = fs · (th_{L−1} · W_{L−1}ᵀ)
+  kernels::linear_jvp(d_logits, t, none, none, params_.param(size_t(L - 1)));
+  if (config_.final_scale != 1) kernels::scale("kernels::final_scale_jvp", d_logits, kernels::Real(config_.final_scale));
+}
+
+void Mlp::backpropagate(kernels::MatrixView d_input, bool parameter_gradients) {
+  const int L = config_.num_layers;
+  if (d_input.data() != nullptr) {
+    LIP_REQUIRE(d_input.extent(0) == rows_ && d_input.extent(1) == config_.input_dim,
+                "MLP input gradient buffer is " << d_input.extent(0) << "x" << d_input.extent(1) << ", the input "
+                                                << rows_ << "x" << config_.input_dim);
+    Kokkos::deep_copy(d_input, kernels::Real(0));
+  }
+  kernels::MatrixView d_out = rows_of(d_logits_);
   for (int l = L - 1; l >= 0; --l) {
     const bool first = l == 0;
     const kernels::MatrixView h_in =
         first ? kernels::MatrixView(input_.data(), rows_, config_.input_dim) : rows_of(hidden_[l - 1]);
-    kernels::MatrixView d_h_in;  // the input needs no gradient
+    kernels::MatrixView d_h_in = d_input;  // empty: the input needs no gradient
     if (!first) {
       Kokkos::deep_copy(d_hidden_[l - 1], kernels::Real(0));
       d_h_in = rows_of(d_hidden_[l - 1]);
     }
+    const kernels::MatrixView d_w = parameter_gradients ? params_.grad(size_t(l)) : kernels::MatrixView();
     // dh_l += dz_l · W_l ; dW_l += dz_lᵀ · h_l
-    kernels::linear_backward(d_h_in, params_.grad(size_t(l)), d_out, h_in, params_.param(size_t(l)));
+    kernels::linear_backward(d_h_in, d_w, d_out, h_in, params_.param(size_t(l)));
     if (!first) {
       // dz_{l−1} += dh_l ⊙ relu'(z_{l−1})
       Kokkos::deep_copy(d_pre_[l - 1], kernels::Real(0));

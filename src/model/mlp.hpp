@@ -38,9 +38,25 @@ class Mlp : public Model {
   LipschitzBound certified_bound(const std::vector<double>& norms) const override;
 
   const MlpConfig& config() const { return config_; }
+  /// Logits and softmax probabilities of the last forward, (rows, output_dim).
+  kernels::MatrixView logits() const { return rows_of(logits_); }
+  kernels::MatrixView probabilities() const { return rows_of(probs_); }
+
+  // Input derivatives at the last forward's input (attacks, certified radii, Lipschitz estimates).
+  // d_input / v have the input's shape (rows, input_dim), u / d_logits the logits'. None of them
+  // touches the parameter gradients.
+  /// d_input = ∂loss/∂input of the last forward's mean cross-entropy.
+  void loss_input_gradient(kernels::MatrixView d_input);
+  /// d_input = Jᵀ·u with J = ∂logits/∂input (vector–Jacobian product through the backward).
+  void logits_vjp(kernels::MatrixView d_input, kernels::MatrixView u);
+  /// d_logits = J·v (Jacobian–vector product, forward mode; ReLU pattern of the last forward).
+  void logits_jvp(kernels::MatrixView d_logits, kernels::MatrixView v);
 
  private:
   kernels::MatrixView rows_of(const kernels::Tensor2& t) const;
+  /// Backward from d_logits_ (∂/∂z of the last layer) to the input: parameter gradients are
+  /// accumulated when `parameter_gradients`, the input gradient written to `d_input` when given.
+  void backpropagate(kernels::MatrixView d_input, bool parameter_gradients);
 
   MlpConfig config_;
   ParamStore params_;
