@@ -9,8 +9,6 @@
 #include <Kokkos_Core.hpp>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "core/error.hpp"
 #include "core/kokkos_args.hpp"
@@ -20,18 +18,9 @@
 #include "io/run_config.hpp"
 #include "kernels/rng.hpp"
 #include "model/factory.hpp"
+#include "train/trained_run.hpp"
 
 namespace {
-
-std::string checkpoint_path(const std::string& given) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(given)) return given;
-  std::ifstream latest(given + "/latest");
-  LIP_REQUIRE(latest, given << " is a directory without a `latest` file; pass a checkpoint_*.h5 file");
-  std::string name;
-  latest >> name;
-  return given + "/" + name;
-}
 
 // Sample an index from softmax(logits / temperature) restricted to the top_k largest logits.
 int sample(const std::vector<double>& logits, double temperature, int top_k, double u) {
@@ -71,10 +60,9 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  const std::string path = checkpoint_path(given);
-  const auto meta = lip::io::read_checkpoint_meta(path);
-  const auto deck = lip::io::parse(meta.deck, path + ":deck", lip::deck_schema());
-  const lip::RunConfig config = lip::make_run_config(deck);
+  const lip::TrainedRun run = lip::open_trained_run(given);
+  const std::string& path = run.checkpoint;
+  const lip::RunConfig& config = run.config;
   LIP_REQUIRE(config.model_kind == "gpt" && config.dataset == "shakespeare",
               path << " holds a " << config.model_kind << " on " << config.dataset
                    << "; lip_generate samples character-level transformers");

@@ -6,6 +6,7 @@
 #include "core/comm.hpp"
 #include "kernels/reductions.hpp"
 #include "kernels/spectral.hpp"
+#include "model/exact_norms.hpp"
 
 namespace lip {
 
@@ -27,11 +28,8 @@ std::vector<double> Evaluator::measure_norms() const {
   std::vector<double> norms;
   for (size_t i = 0; i < params.num_tensors(); ++i) {
     const auto& info = params.info(i);
-    if (info.kind == ParamKind::embedding) {
-      norms.push_back(kernels::max_column_rms(params.param(i)));
-    } else if (config_.norm_method == "exact") {
-      // RMS→RMS = sqrt(fan_in/fan_out)·σ₁, σ₁ from a host LAPACK SVD
-      norms.push_back(std::sqrt(double(info.cols) / double(info.rows)) * kernels::spectral_norm_exact(params.param(i)));
+    if (info.kind == ParamKind::embedding || config_.norm_method == "exact") {
+      norms.push_back(exact_tensor_norm(info, params.param(i)));
     } else {
       norms.push_back(rms_to_rms_norm(params.param(i), config_.seed + 17, projector_.workspace(i),
                                       config_.norm_power_iterations));
