@@ -21,17 +21,22 @@ lip::Batch make_batch(size_t rows, size_t features, int classes) {
   b.targets = lip::test::index_tensor(lip::test::random_labels(rows, classes, 3));
   return b;
 }
-}  // namespace
-
-TEST(MlpGradientCheck, EveryParameterMatchesFiniteDifferences) {
+// A small MLP (9 inputs, width 7, 4 classes) without a zero-initialized layer.
+lip::MlpConfig random_weight_config(int layers, double final_scale, size_t max_batch) {
   lip::MlpConfig c;
   c.input_dim = 9;
   c.width = 7;
   c.output_dim = 4;
-  c.num_layers = 4;
-  c.final_scale = 1.7;
+  c.num_layers = layers;
+  c.final_scale = final_scale;
   c.zero_init_layer = "none";
-  c.max_batch = 6;
+  c.max_batch = max_batch;
+  return c;
+}
+}  // namespace
+
+TEST(MlpGradientCheck, EveryParameterMatchesFiniteDifferences) {
+  const lip::MlpConfig c = random_weight_config(4, 1.7, 6);
   lip::Mlp mlp(c);
   mlp.initialize(5);
   const auto batch = make_batch(6, c.input_dim, 4);
@@ -96,17 +101,7 @@ TEST(MlpGradientCheck, ZeroInitializedFirstLayerStillGetsGradient) {
 }
 
 namespace {
-lip::MlpConfig input_check_config() {
-  lip::MlpConfig c;
-  c.input_dim = 9;
-  c.width = 7;
-  c.output_dim = 4;
-  c.num_layers = 3;
-  c.final_scale = 2.5;
-  c.zero_init_layer = "none";
-  c.max_batch = 5;
-  return c;
-}
+lip::MlpConfig input_check_config() { return random_weight_config(3, 2.5, 5); }
 }  // namespace
 
 // ∂loss/∂input (the attacks' gradient) against central differences of the loss in every input

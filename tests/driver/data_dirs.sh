@@ -10,3 +10,12 @@ find_data_dir() {
     done
   done
 }
+
+# prepare_mnist OUT: convert the raw MNIST files found by find_data_dir to OUT (lip_prepare), or end
+# the calling test with SKIP (77) when no data directory has them. Needs $build from common.sh.
+prepare_mnist() {
+  local raw
+  raw="$(find_data_dir mnist train-images-idx3-ubyte)"
+  [ -n "$raw" ] || { echo "SKIP: raw MNIST not found (set LIP_DATA_DIR)"; exit 77; }
+  "$build/lip_prepare" mnist --raw "$raw" --out "$1" >/dev/null || { echo "FAIL: lip_prepare mnist"; exit 1; }
+}

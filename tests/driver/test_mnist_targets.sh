@@ -8,9 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
 export OMP_NUM_THREADS=2
 source "$src/tests/driver/data_dirs.sh"
-raw="$(find_data_dir mnist train-images-idx3-ubyte)"
-[ -n "$raw" ] || { echo "SKIP: raw MNIST not found (set LIP_DATA_DIR)"; exit 77; }
-"$build/lip_prepare" mnist --raw "$raw" --out "$tmp/mnist.h5" >/dev/null || exit 1
+prepare_mnist "$tmp/mnist.h5"
 for deck in mnist_mlp mnist_mlp_muon_softcap; do
   "$build/lip_driver" "$src/inputs/$deck.in" --set data.dir="$tmp" --set run.output_dir="$tmp/$deck" \
     --set run.progress=false >"$tmp/$deck.log" 2>&1 || { echo "FAIL: $deck did not run"; tail -5 "$tmp/$deck.log"; exit 1; }

@@ -13,9 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 src="${LIP_SOURCE_DIR:?}"
 export OMP_NUM_THREADS=2
 source "$src/tests/driver/data_dirs.sh"
-raw="$(find_data_dir mnist train-images-idx3-ubyte)"
-[ -n "$raw" ] || { echo "SKIP: raw MNIST not found (set LIP_DATA_DIR)"; exit 77; }
-"$build/lip_prepare" mnist --raw "$raw" --out "$tmp/mnist.h5" >/dev/null || exit 1
+prepare_mnist "$tmp/mnist.h5"
 run="$tmp/muon"
 "$build/lip_driver" "$src/inputs/fig3_mnist_muon.in" --set data.dir="$tmp" --set run.output_dir="$run" \
   --set run.steps=585 --set run.eval_every=585 --set run.progress=false >"$tmp/train.log" 2>&1 \
