@@ -61,8 +61,9 @@ TargetBoundSolution solve_target_bound(const Model& model, const ConstraintPolic
   const double log_target = std::isfinite(target) && target > 0 ? std::log10(target) : NAN;
   LIP_REQUIRE(std::isfinite(log_target) && log_target > s.smallest.log10_bound,
               "certify.target_bound " << target << " cannot be reached: the smallest certified bound this deck can "
-                  << "reach is " << s.smallest.to_string() << " (every free cap at 0; the embedding, an unembedding "
-                  << "head and explicit constraint.head_w_max / constraint.qk_w_max stay fixed); choose a target above it");
+                  << "reach is " << s.smallest.to_string() << " (the limit as the solved caps go to 0, with the "
+                  << "embedding, an unembedding head and an explicit constraint.head_w_max / constraint.qk_w_max at "
+                  << "their fixed caps); choose a larger target or lower the fixed caps");
 
   // Bracket log10 σ* in one decade [t_lo, t_lo + 1], then bisect; B(10^t) is non-decreasing in t.
   auto over = [&](double t) { return log10_bound_at(model, policy, sensitive_all, std::pow(10.0, t)) > log_target; };
@@ -119,7 +120,7 @@ std::string TargetBoundSolution::describe(const ParamStore& params) const {
   std::string out = head;
   for (const auto& role : order) {
     char line[256];
-    std::snprintf(line, sizeof line, "  %-10s %-22s %s\n", role.c_str(), lines[role].first.c_str(),
+    std::snprintf(line, sizeof line, "  %-10s %-28s %s\n", role.c_str(), lines[role].first.c_str(),
                   lines[role].second.c_str());
     out += line;
   }

@@ -131,13 +131,15 @@ io::DeckSchema deck_schema() {
   s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
                DeckRange::between(0, 1));
   // certify
+  std::string guaranteeing;
+  for (const auto& name : cap_guaranteeing_method_names()) guaranteeing += (guaranteeing.empty() ? "" : ", ") + name;
   s.add_double("certify.target_bound", 0.0,
                "Certified Lipschitz bound chosen before training (0: off): constraint.w_max is solved so that the "
                "certified bound with every tensor at its enforced cap is this target (bisection on the model's own "
                "bound formula), the caps and the worst-case bound are printed at start-up, and an unreachable target "
-               "is refused. Needs a constraint.method that guarantees its cap (orthogonal with sensitive_all, "
-               "spectral_clip, pure_svd); constraint.head_w_max / constraint.qk_w_max, if set, stay fixed; "
-               "constraint.w_max must not be set (docs/DECISIONS.md)",
+               "is refused. Needs a constraint.method that guarantees its cap (" + guaranteeing + "; a unit-target "
+               "one with constraint.sensitive_all true); constraint.head_w_max / constraint.qk_w_max, if set, stay "
+               "fixed; constraint.w_max must not be set (docs/DECISIONS.md)",
                DeckRange::at_least(0));
   // checkpoints
   s.add_int("checkpoint.every", 0,
