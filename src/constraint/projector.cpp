@@ -61,11 +61,27 @@ void project_linear(kernels::MatrixView W, const ProjectionSettings& s, double l
 }
 
 void project_embedding(kernels::MatrixView E) {
-  // Column (token) RMS capped at 1, never re-inflated (f = 1, §4.2 and §13 item 23).
+  // Column (token) RMS capped at kTokenRmsCap = 1, never re-inflated (f = 1, §4.2 and §13 item 23).
   kernels::rms_normalize_columns(E, 1.0);
 }
 
+// Row (token) RMS capped at kTokenRmsCap = 1 (f = 1, §4.3).
 void project_unembedding(kernels::MatrixView U) { kernels::rms_normalize_rows(U, 1.0); }
+
+double enforced_norm_cap(const ParamInfo& info, bool sensitive_all) {
+  switch (info.kind) {
+    case ParamKind::embedding:
+      return kTokenRmsCap;
+    case ParamKind::unembedding:
+      return double(info.cols) * kTokenRmsCap;  // cols = D
+    case ParamKind::matrix:
+      break;
+  }
+  const ProjectionMethod m = info.constraint.method;
+  // A unit-target method reaches w_max only through the sensitive scaling (project_linear's c).
+  const bool unit_cap = constraint_method(m).unit_target && !projection_is_sensitive(m, sensitive_all);
+  return unit_cap ? 1.0 : info.constraint.w_max;
+}
 
 double rms_to_rms_norm(kernels::MatrixView W, uint64_t seed, ProjectionWorkspace& ws, int iterations) {
   const size_t m = W.extent(0), n = W.extent(1);

@@ -74,10 +74,23 @@ double projection_soft_cap_alpha(size_t rows, size_t cols, const ProjectionSetti
 void project_linear(kernels::MatrixView W, const ProjectionSettings& settings, double lr_t, double target_norm,
                     uint64_t step_seed, ProjectionWorkspace& ws);
 
-//! Embedding projection: every column (token) of E (D, V) has its RMS capped at 1 (§4.2).
+//! RMS cap of every token's column (embedding) or row (unembedding) after each step (§4.2, §4.3):
+//! what rms_normalize_columns / _rows with f = 1 leave.
+constexpr double kTokenRmsCap = 1.0;
+
+//! Embedding projection: every column (token) of E (D, V) has its RMS capped at kTokenRmsCap (§4.2).
 void project_embedding(kernels::MatrixView E);
-//! Unembedding [V, D]: every row's (token's) RMS capped at 1, never re-inflated (§4.3).
+//! Unembedding [V, D]: every row's (token's) RMS capped at kTokenRmsCap, never re-inflated (§4.3).
 void project_unembedding(kernels::MatrixView U);
+
+//! The largest norm (in the units the certified bound reads) that the projection leaves tensor
+//! `info` with after every step, when its method guarantees its cap (registry: guarantees_cap):
+//!   matrix       RMS→RMS ≤ w_max (sensitive or explicit-w_max methods), or 1 for a unit-target
+//!                method without sensitive semantics (§2.2)
+//!   embedding    max column RMS ≤ kTokenRmsCap
+//!   unembedding  RMS→RMS = √(D/V)·σ₁ ≤ √(D/V)·‖U‖_F ≤ √(D/V)·√V·√D·kTokenRmsCap = D·kTokenRmsCap
+//! The caller checks the guarantee; this only reads the policy.
+double enforced_norm_cap(const ParamInfo& info, bool sensitive_all);
 
 //! ‖W‖_{RMS→RMS} = sqrt(n/m)·σ1 with σ1 from `iterations` power iterations (a lower estimate;
 //! converged when σ2/σ1 is not close to 1). Used by metrics and the Lipschitz bound.

@@ -40,23 +40,28 @@ void pure_svd(k::MatrixView X, const ConstraintCall& c, ProjectionWorkspace&) {
 
 const std::vector<ConstraintMethod>& constraint_methods() {
   using M = ProjectionMethod;
-  //                 method                    deck name         summary                                               poly   clip   unit
+  //                 method                    deck name         summary                                               poly   clip   unit   cap
+  // `cap` (guarantees_cap): σ ≤ cap after every projection whatever the update, measured by exact SVD in
+  // tests/test_target_bound.cpp. orthogonal: the reference6 composite never exceeds 0.999335; spectral_clip
+  // and pure_svd: exact clips up to float rounding. The others are not: spec_normalize and spec_hammer use a
+  // power-iteration σ1 (a lower estimate), hard_cap peaks at 1.0109, soft_cap holds only for updates of norm
+  // ≤ η in its coupling range, clipped_wd converges to the cap only in equilibrium, none and spec_wd cap nothing.
   static const std::vector<ConstraintMethod> table = {
-      {M::none, "none", "no projection (plain weight decay lives in the optimizer)", false, false, false, nullptr},
-      {M::spectral_weight_decay, "spec_wd", "top singular value x (1 - spectral_wd)", false, false, false,
+      {M::none, "none", "no projection (plain weight decay lives in the optimizer)", false, false, false, false, nullptr},
+      {M::spectral_weight_decay, "spec_wd", "top singular value x (1 - spectral_wd)", false, false, false, false,
        spectral_weight_decay},
-      {M::spectral_normalize, "spec_normalize", "X / max(1, sigma1)", false, false, true, spectral_normalize},
-      {M::orthogonal, "orthogonal", "Stiefel projection NS(X), reference6 table", true, false, true, orthogonal},
-      {M::spectral_hammer, "spec_hammer", "top singular value set to w_max", false, false, false, spectral_hammer},
-      {M::soft_cap, "soft_cap", "p2(p1(X)) with the strength coupled to the learning rate", true, false, false,
+      {M::spectral_normalize, "spec_normalize", "X / max(1, sigma1)", false, false, true, false, spectral_normalize},
+      {M::orthogonal, "orthogonal", "Stiefel projection NS(X), reference6 table", true, false, true, true, orthogonal},
+      {M::spectral_hammer, "spec_hammer", "top singular value set to w_max", false, false, false, false, spectral_hammer},
+      {M::soft_cap, "soft_cap", "p2(p1(X)) with the strength coupled to the learning rate", true, false, false, false,
        soft_cap},
-      {M::hard_cap, "hard_cap", "4-step polynomial ~ min(1, sigma)", true, false, true, hard_cap},
+      {M::hard_cap, "hard_cap", "4-step polynomial ~ min(1, sigma)", true, false, true, false, hard_cap},
       {M::spectral_clip, "spectral_clip", "exact (msign) clip of singular values to [clip_min, w_max]", false, true,
-       false, spectral_clip},
-      {M::clipped_weight_decay, "clipped_wd", "(1 - lambda) X + lambda hardcap_{w_max}(X)", false, true, false,
+       false, true, spectral_clip},
+      {M::clipped_weight_decay, "clipped_wd", "(1 - lambda) X + lambda hardcap_{w_max}(X)", false, true, false, false,
        clipped_weight_decay},
       {M::pure_svd, "pure_svd", "host LAPACK SVD clip to [clip_min, w_max] (not for the GPU hot path)", false, false,
-       false, pure_svd},
+       false, true, pure_svd},
   };
   return table;
 }
@@ -79,6 +84,13 @@ const ConstraintMethod& constraint_method(const std::string& deck_name) {
 std::vector<std::string> constraint_method_names() {
   std::vector<std::string> names;
   for (const auto& e : constraint_methods()) names.push_back(e.deck_name);
+  return names;
+}
+
+std::vector<std::string> cap_guaranteeing_method_names() {
+  std::vector<std::string> names;
+  for (const auto& e : constraint_methods())
+    if (e.guarantees_cap) names.push_back(e.deck_name);
   return names;
 }
 

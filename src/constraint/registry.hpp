@@ -34,6 +34,9 @@ struct ConstraintMethod {
   bool polynomial_scratch;  //!< Newton–Schulz scratch (kernels::NsWorkspace)
   bool clip_scratch;        //!< exact-clip scratch (kernels::ClipWorkspace)
   bool unit_target;         //!< natural target 1: constrains to w_max through the sensitive scaling (§2.2)
+  //! Every singular value ends at or below the cap after every projection, whatever the update
+  //! (up to float rounding): the methods certify.target_bound accepts.
+  bool guarantees_cap;
   //! X ← P(X) in place (X = W/c); nullptr for `none`.
   void (*apply)(kernels::MatrixView X, const ConstraintCall& call, ProjectionWorkspace& ws);
 };
@@ -45,6 +48,8 @@ const ConstraintMethod& constraint_method(ProjectionMethod method);
 const ConstraintMethod& constraint_method(const std::string& deck_name);
 //! Every deck name, in registry order (the deck's choices for constraint.method).
 std::vector<std::string> constraint_method_names();
+//! Deck names of the methods that guarantee their cap (guarantees_cap), in registry order.
+std::vector<std::string> cap_guaranteeing_method_names();
 
 //! Shorthands: deck name -> method (throws as above), method -> deck name.
 inline ProjectionMethod parse_projection_method(const std::string& name) { return constraint_method(name).method; }

@@ -1,5 +1,6 @@
 #include "io/run_config.hpp"
 
+#include "certify/target_bound.hpp"
 #include "constraint/registry.hpp"
 #include "core/error.hpp"
 
@@ -129,6 +130,17 @@ io::DeckSchema deck_schema() {
   s.add_double("constraint.clip_min", 0.0, "Lower singular-value bound of spectral_clip", DeckRange::at_least(0));
   s.add_double("constraint.clipped_wd_lambda", 0.1, "lambda of spectrally clipped weight decay",
                DeckRange::between(0, 1));
+  // certify
+  std::string guaranteeing;
+  for (const auto& name : cap_guaranteeing_method_names()) guaranteeing += (guaranteeing.empty() ? "" : ", ") + name;
+  s.add_double("certify.target_bound", 0.0,
+               "Certified Lipschitz bound chosen before training (0: off): constraint.w_max is solved so that the "
+               "certified bound with every tensor at its enforced cap is this target (bisection on the model's own "
+               "bound formula), the caps and the worst-case bound are printed at start-up, and an unreachable target "
+               "is refused. Needs a constraint.method that guarantees its cap (" + guaranteeing + "; a unit-target "
+               "one with constraint.sensitive_all true); constraint.head_w_max / constraint.qk_w_max, if set, stay "
+               "fixed; constraint.w_max must not be set (docs/DECISIONS.md)",
+               DeckRange::at_least(0));
   // checkpoints
   s.add_int("checkpoint.every", 0,
             "Write run.output_dir/checkpoint_<step>.h5 every N steps (0: only at the end); also written on "
@@ -244,6 +256,17 @@ RunConfig make_run_config(const io::InputDeck& d) {
               deck_name(d) << ": constraint.head_w_max " << k.head_w_max << " has no effect with model.unembed true "
                            << "(the unembedding's rows are capped at RMS 1 instead); remove one of the two keys");
   k.clipped_wd_lambda = d.get_double("constraint.clipped_wd_lambda");
+  c.target_bound = d.get_double("certify.target_bound");
+  if (c.target_bound > 0) {
+    const std::string problem = target_bound_method_problem(parse_projection_method(k.method), k.sensitive_all);
+    LIP_REQUIRE(problem.empty(), deck_name(d) << ": " << problem);
+    LIP_REQUIRE(!d.is_set_explicitly("constraint.w_max"),
+                deck_name(d) << ": constraint.w_max " << k.w_max << " is solved from certify.target_bound "
+                             << c.target_bound << "; remove one of the two keys");
+    LIP_REQUIRE(c.model_kind != "gpt" || c.embedding_cap == "project",
+                deck_name(d) << ": certify.target_bound needs model.embedding_cap project (with lookup the table's "
+                             << "columns are capped only when looked up, so its measured norm has no cap)");
+  }
   c.checkpoint_every = long(d.get_int("checkpoint.every"));
   c.checkpoint_keep = int(d.get_int("checkpoint.keep"));
   c.norm_method = d.get_string("metrics.norm_method");

@@ -69,6 +69,8 @@ struct RunConfig {
   long momentum_warmup_steps = 0;
   // constraint
   ConstraintConfig constraint;
+  // certify
+  double target_bound = 0;  ///< certify.target_bound: constraint.w_max solved for this bound (0: off)
   // checkpoints
   long checkpoint_every = 0;
   int checkpoint_keep = 3;

@@ -1,5 +1,7 @@
 #include "train/setup.hpp"
 
+#include "core/error.hpp"
+
 namespace lip {
 
 std::map<std::string, OptimizerGroup> optimizer_groups(const RunConfig& c) {
@@ -57,9 +59,18 @@ Schedule make_schedule(const RunConfig& config) {
 uint64_t projection_seed_base(const RunConfig& config) { return config.seed * 1000003ull; }
 
 StepParts make_step_parts(const RunConfig& config, Model& model, int ranks, int rank) {
-  assign_constraints(model.mutable_params(), constraint_policy(config));
-  const ParamStore& params = model.params();
   StepParts parts;
+  ConstraintPolicy policy = constraint_policy(config);
+  if (config.target_bound > 0) {
+    parts.target = solve_target_bound(model, policy, config.constraint.sensitive_all, config.target_bound);
+    policy = parts.target->policy;
+    LIP_REQUIRE(config.constraint.clip_min <= policy.w_max,
+                "constraint.clip_min " << config.constraint.clip_min << " exceeds the w_max " << policy.w_max
+                                       << " solved from certify.target_bound " << config.target_bound
+                                       << "; lower constraint.clip_min");
+  }
+  assign_constraints(model.mutable_params(), policy);
+  const ParamStore& params = model.params();
   parts.optimizer = std::make_unique<Optimizer>(
       params, optimizer_groups(config),
       config.sharded_optimizer && ranks > 1 ? ShardPlan::balanced(params.infos(), params.slab_size(), ranks, rank)

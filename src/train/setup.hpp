@@ -5,8 +5,10 @@
  */
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "certify/target_bound.hpp"
 #include "constraint/policy.hpp"
 #include "constraint/projector.hpp"
 #include "io/run_config.hpp"
@@ -27,12 +29,14 @@ Schedule make_schedule(const RunConfig& config);
 uint64_t projection_seed_base(const RunConfig& config);
 
 //! The optimizer and projector of a deck for `model`, after writing each tensor's constraint
-//! policy into the model's ParamInfo. With optim.sharded and several ranks the optimizer works on
+//! policy into the model's ParamInfo (with certify.target_bound, w_max solved for the target first;
+//! an unreachable target throws here, before any training). With optim.sharded and several ranks the optimizer works on
 //! this rank's share of the tensors (optim/shard_plan.hpp).
 struct StepParts {
   std::unique_ptr<Optimizer> optimizer;
   std::unique_ptr<Projector> projector;
   Schedule schedule;
+  std::optional<TargetBoundSolution> target;  //!< with certify.target_bound: the solved caps
 };
 StepParts make_step_parts(const RunConfig& config, Model& model, int ranks = 1, int rank = 0);
 

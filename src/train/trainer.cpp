@@ -25,6 +25,7 @@ Trainer::Trainer(const RunConfig& config, const BatchPlan& plan, Comm& comm, Mod
                                             projection_seed_base(config));
   train_step_->set_check([this](const StepResult& r) { agree_on_health_and_stop(r); });
   train_batch_ = data.make_batch(config.batch_size);
+  if (comm.is_root() && parts_.target) std::printf("%s", parts_.target->describe(model.params()).c_str());
   const Optimizer& opt = *parts_.optimizer;
   const double largest = comm.allreduce_max(double(opt.state_bytes()));
   if (comm.is_root() && opt.shard().sharded())
