@@ -70,4 +70,14 @@ void scale(const std::string& label, const ViewY& y, Real a) {
                        KOKKOS_LAMBDA(const size_t i) { yv(i) *= a; });
 }
 
+/// x(r, :) *= factor(r): one factor per row (per-example normalization, masks, projections).
+template <class ViewX, class ViewF>
+void scale_rows(const std::string& label, const ViewX& x, const ViewF& factor) {
+  LIP_KERNEL_REQUIRE(factor.extent(0) == x.extent(0),
+                     label << ": " << factor.extent(0) << " factors for " << x.extent(0) << " rows");
+  const size_t cols = x.extent(1);
+  Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecSpace>(0, x.extent(0) * cols),
+                       KOKKOS_LAMBDA(const size_t i) { x(i / cols, i % cols) *= factor(i / cols); });
+}
+
 }  // namespace lip::kernels

@@ -69,6 +69,21 @@ void row_sum(const ViewOut& out, const ViewX& x) {
                        });
 }
 
+/// out(r) = Σ_c x(r, c)² (double accumulation): per-row squared ℓ2 norms, from which the RMS and
+/// ∞RMS norms of examples spanning several rows follow.
+template <class ViewOut, class ViewX>
+void row_sum_squares(const ViewOut& out, const ViewX& x) {
+  LIP_KERNEL_REQUIRE(out.extent(0) == x.extent(0),
+                     "row_sum_squares: out has " << out.extent(0) << " rows, x " << x.extent(0));
+  const int cols = int(x.extent(1));
+  Kokkos::parallel_for("kernels::row_sum_squares", Kokkos::RangePolicy<ExecSpace>(0, x.extent(0)),
+                       KOKKOS_LAMBDA(const size_t r) {
+                         double s = 0;
+                         for (int c = 0; c < cols; ++c) s += double(x(r, c)) * double(x(r, c));
+                         out(r) = s;
+                       });
+}
+
 /// max_r RMS(x(r, :)) — the ∞RMS norm of an activation matrix (ALGORITHMS §1.1).
 template <class ViewX>
 double max_row_rms(const ViewX& x) {

@@ -154,14 +154,43 @@ void Gpt::apply_attention_backward(size_t p, size_t rows, k::Real scale, const k
   }
 }
 
+k::Tensor3 Gpt::embedding_output() const {
+  return buf_->blocks.empty() ? rows3(buf_->h_final, rows_) : rows3(buf_->blocks[0].h_in, rows_);
+}
+
 double Gpt::forward(const Batch& batch) {
-  const size_t B = batch.size, T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
+  const size_t B = batch.size, T = config_.seq_len;
   LIP_REQUIRE(built_for_batch(B), "transformer built for per-rank batch sizes of its deck; got " << B << " rows");
   LIP_REQUIRE(batch.tokens.extent(1) == T,
               "token batch has sequence length " << batch.tokens.extent(1) << ", model.seq_len is " << T);
   rows_ = B;
   tokens_ = k::IndexTensor2(batch.tokens.data(), B, T);
-  targets_ = k::IndexTensor1(batch.targets.data(), B * T);
+  // NanoGPT: looked-up columns are capped in place (not differentiated), then h = E[:, x]
+  if (config_.embedding_cap == EmbeddingCap::lookup) {
+    const auto E = params_.param(0);
+    k::embedding_lookup_cap(k::Tensor2(E.data(), E.extent(0), E.extent(1)), tokens_, used_tokens_, 1.0);
+  }
+  k::embedding_forward(embedding_output(), params_.param(0), tokens_);
+  return forward_blocks(B, k::IndexTensor1(batch.targets.data(), B * T));
+}
+
+double Gpt::forward_embedded(const k::Tensor3& x, const k::IndexTensor1& targets) {
+  const size_t B = x.extent(0), T = config_.seq_len, C = config_.width;
+  LIP_REQUIRE(built_for_batch(B), "transformer built for per-rank batch sizes of its deck; got " << B << " rows");
+  LIP_REQUIRE(x.extent(1) == T && x.extent(2) == C, "forward_embedded: x is (" << B << ", " << x.extent(1) << ", "
+                                                                             << x.extent(2) << "), expected (" << B
+                                                                             << ", " << T << ", " << C << ")");
+  LIP_REQUIRE(targets.data() == nullptr || targets.extent(0) >= B * T,
+              "forward_embedded: " << targets.extent(0) << " targets for " << B * T << " positions");
+  rows_ = B;
+  tokens_ = k::IndexTensor2();  // no lookup: the backward has no embedding column to scatter into
+  Kokkos::deep_copy(embedding_output(), x);
+  return forward_blocks(B, targets.data() == nullptr ? targets : k::IndexTensor1(targets.data(), B * T));
+}
+
+double Gpt::forward_blocks(size_t B, const k::IndexTensor1& targets) {
+  const size_t T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
+  targets_ = targets;
   const k::Real r = k::residual_share(config_.residual_scale, config_.num_blocks);
   const k::Real scale = k::attention_scale(config_.softmax_scale, int(C / size_t(config_.num_heads)));
   const int NH = config_.num_heads;
@@ -169,13 +198,7 @@ double Gpt::forward(const Batch& batch) {
   using R = ParamRole;
 
   auto& blocks = buf_->blocks;
-  k::Tensor3 h = blocks.empty() ? rows3(buf_->h_final, B) : rows3(blocks[0].h_in, B);
-  // NanoGPT: looked-up columns are capped in place (not differentiated), then h = E[:, x]
-  if (config_.embedding_cap == EmbeddingCap::lookup) {
-    const auto E = params_.param(0);
-    k::embedding_lookup_cap(k::Tensor2(E.data(), E.extent(0), E.extent(1)), tokens_, used_tokens_, 1.0);
-  }
-  k::embedding_forward(h, params_.param(0), tokens_);
+  k::Tensor3 h = embedding_output();
   for (size_t p = 0; p < blocks.size(); ++p) {
     auto& blk = blocks[p];
     const auto z1 = rows3(blk.z1, B), q = rows3(blk.q, B), kk = rows3(blk.k, B), v = rows3(blk.v, B);
@@ -207,6 +230,8 @@ double Gpt::forward(const Batch& batch) {
   const auto logits = k::MatrixView(buf_->logits.data(), B * T, V);
   k::linear_forward(logits, k::as_matrix(h), params_.param(head_index()));
   if (config_.final_scale != 1) k::scale("kernels::final_scale_forward", logits, k::Real(config_.final_scale));
+  correct_ = 0;
+  if (targets_.data() == nullptr) return 0;
   const double loss =
       k::softmax_cross_entropy_forward(k::MatrixView(buf_->probs_ce.data(), B * T, V), logits, targets_);
   correct_ = k::count_correct(logits, targets_);
@@ -214,23 +239,52 @@ double Gpt::forward(const Batch& batch) {
 }
 
 void Gpt::backward() {
+  const size_t B = rows_, T = config_.seq_len, V = buf_->logits.extent(2);
+  // logits = fs·(h W_outᵀ):  dz = fs·(p − onehot)/N
+  Kokkos::deep_copy(buf_->d_logits, k::Real(0));
+  k::softmax_cross_entropy_backward(k::MatrixView(buf_->d_logits.data(), B * T, V),
+                                    k::MatrixView(buf_->probs_ce.data(), B * T, V), targets_, config_.final_scale);
+  const k::Tensor3 dh = backpropagate(true);
+  // h = E[:, x]:  dE[:, x] += dh   (nothing to scatter after forward_embedded)
+  if (tokens_.data() != nullptr) k::embedding_backward(params_.grad(0), dh, tokens_, config_.embedding_backward);
+}
+
+void Gpt::loss_input_gradient(const k::Tensor3& d_x) {
+  const size_t B = rows_, T = config_.seq_len, V = buf_->logits.extent(2);
+  LIP_REQUIRE(targets_.data() != nullptr, "loss_input_gradient: the last forward had no targets (no loss)");
+  Kokkos::deep_copy(buf_->d_logits, k::Real(0));
+  k::softmax_cross_entropy_backward(k::MatrixView(buf_->d_logits.data(), B * T, V),
+                                    k::MatrixView(buf_->probs_ce.data(), B * T, V), targets_, config_.final_scale);
+  Kokkos::deep_copy(d_x, backpropagate(false));
+}
+
+void Gpt::logits_vjp(const k::Tensor3& d_x, const k::MatrixView& u) {
+  const size_t B = rows_, T = config_.seq_len, V = buf_->logits.extent(2);
+  LIP_REQUIRE(u.extent(0) == B * T && u.extent(1) == V,
+              "logits_vjp: u is " << u.extent(0) << "x" << u.extent(1) << ", the logits " << B * T << "x" << V);
+  // logits = fs·z  ⇒  dz = fs·u
+  const auto dz = k::MatrixView(buf_->d_logits.data(), B * T, V);
+  Kokkos::deep_copy(dz, u);
+  if (config_.final_scale != 1) k::scale("kernels::final_scale_vjp", dz, k::Real(config_.final_scale));
+  Kokkos::deep_copy(d_x, backpropagate(false));
+}
+
+k::Tensor3 Gpt::backpropagate(bool parameter_gradients) {
   const size_t B = rows_, T = config_.seq_len, C = config_.width, V = buf_->logits.extent(2);
   const k::Real r = k::residual_share(config_.residual_scale, config_.num_blocks);
   const k::Real scale = k::attention_scale(config_.softmax_scale, int(C / size_t(config_.num_heads)));
   const int NH = config_.num_heads;
   auto& blocks = buf_->blocks;
-  const size_t head = head_index();
+  const bool wanted = parameter_gradients;
+  auto dW = [&](size_t p, ParamRole role) { return grad_if(wanted, gpt_param_index(p, role)); };
   using R = ParamRole;
 
-  // logits = fs·(h W_outᵀ):  dz = fs·(p − onehot)/N ;  dh = dz W_out ;  dW_out += dzᵀ h
+  // logits = fs·(h W_outᵀ), dz in d_logits:  dh = dz W_out ;  dW_out += dzᵀ h
   const auto d_logits = k::MatrixView(buf_->d_logits.data(), B * T, V);
-  Kokkos::deep_copy(buf_->d_logits, k::Real(0));
-  k::softmax_cross_entropy_backward(d_logits, k::MatrixView(buf_->probs_ce.data(), B * T, V), targets_,
-                                    config_.final_scale);
   k::Tensor3 g_out = rows3(buf_->g_a, B), g_in = rows3(buf_->g_b, B);
   zero(g_out);
-  k::linear_backward(k::as_matrix(g_out), params_.grad(head), d_logits, k::as_matrix(rows3(buf_->h_final, B)),
-                     params_.param(head));
+  k::linear_backward(k::as_matrix(g_out), grad_if(wanted, head_index()), d_logits,
+                     k::as_matrix(rows3(buf_->h_final, B)), params_.param(head_index()));
 
   const auto d_branch = rows3(buf_->d_branch, B), d_attn = rows3(buf_->d_attn, B);
   const auto dq = rows3(buf_->dq, B), dk = rows3(buf_->dk, B), dv = rows3(buf_->dv, B);
@@ -247,14 +301,14 @@ void Gpt::backward() {
     k::residual_backward(g_in, d_branch, g_out, r);
     // m = m_act W_outᵀ
     zero(d_m_act);
-    k::linear_backward(k::as_matrix(d_m_act), weight_grad(pp, R::mlp_out), k::as_matrix(d_branch), k::as_matrix(m_act),
+    k::linear_backward(k::as_matrix(d_m_act), dW(pp, R::mlp_out), k::as_matrix(d_branch), k::as_matrix(m_act),
                        weight(pp, R::mlp_out));
     // m_act = gelu(m_pre)/1.1289
     zero(d_m_pre);
     k::gelu_backward(d_m_pre, d_m_act, m_pre, config_.gelu);
     // m_pre = z2 W_inᵀ
     zero(d_z);
-    k::linear_backward(k::as_matrix(d_z), weight_grad(pp, R::mlp_in), k::as_matrix(d_m_pre), k::as_matrix(z2),
+    k::linear_backward(k::as_matrix(d_z), dW(pp, R::mlp_in), k::as_matrix(d_m_pre), k::as_matrix(z2),
                        weight(pp, R::mlp_in));
     apply_norm_backward(g_in, d_z, h_att, rows2(blk.rstd2, B));
     std::swap(g_in, g_out);  // g_out ← dL/dh_att
@@ -263,7 +317,7 @@ void Gpt::backward() {
     zero(d_branch);
     k::residual_backward(g_in, d_branch, g_out, r);
     zero(d_attn);
-    k::linear_backward(k::as_matrix(d_attn), weight_grad(pp, R::attn_out), k::as_matrix(d_branch), k::as_matrix(attn),
+    k::linear_backward(k::as_matrix(d_attn), dW(pp, R::attn_out), k::as_matrix(d_branch), k::as_matrix(attn),
                        weight(pp, R::attn_out));
     zero(dq);
     zero(dk);
@@ -276,17 +330,16 @@ void Gpt::backward() {
     k::rope_backward(dk_lin, dk, NH, rope_table_);
     // v = z W_vᵀ, q_lin = z W_qᵀ, k_lin = z W_kᵀ
     zero(d_z);
-    k::linear_backward(k::as_matrix(d_z), weight_grad(pp, R::attn_v), k::as_matrix(dv), k::as_matrix(z1),
+    k::linear_backward(k::as_matrix(d_z), dW(pp, R::attn_v), k::as_matrix(dv), k::as_matrix(z1),
                        weight(pp, R::attn_v));
-    k::linear_backward(k::as_matrix(d_z), weight_grad(pp, R::attn_q), k::as_matrix(dq_lin), k::as_matrix(z1),
+    k::linear_backward(k::as_matrix(d_z), dW(pp, R::attn_q), k::as_matrix(dq_lin), k::as_matrix(z1),
                        weight(pp, R::attn_q));
-    k::linear_backward(k::as_matrix(d_z), weight_grad(pp, R::attn_k), k::as_matrix(dk_lin), k::as_matrix(z1),
+    k::linear_backward(k::as_matrix(d_z), dW(pp, R::attn_k), k::as_matrix(dk_lin), k::as_matrix(z1),
                        weight(pp, R::attn_k));
     apply_norm_backward(g_in, d_z, h_in, rows2(blk.rstd1, B));
     std::swap(g_in, g_out);  // g_out ← dL/dh_in
   }
-  // h = E[:, x]:  dE[:, x] += dh
-  k::embedding_backward(params_.grad(0), g_out, tokens_, config_.embedding_backward);
+  return g_out;
 }
 
 // Computed on request from the buffers the last forward left behind (the residual stream after the
@@ -299,7 +352,7 @@ double Gpt::activation_statistic(bool token_rms) const {
   return std::max(result, stat(logits()));
 }
 
-LipschitzBound Gpt::certified_bound(const std::vector<double>& norms) const {
+GptBoundInput Gpt::bound_input(const std::vector<double>& norms) const {
   LIP_REQUIRE(norms.size() == params_.num_tensors(),
               "transformer bound needs " << params_.num_tensors() << " norms, got " << norms.size());
   GptBoundInput in;
@@ -312,7 +365,11 @@ LipschitzBound Gpt::certified_bound(const std::vector<double>& norms) const {
   in.formula = config_.bound_formula;
   // The reference code visits its trackers in index order, i.e. the last forward block first (§13.13).
   in.tracker_order = config_.bound_formula == BoundFormula::reference_code;
-  return gpt_lipschitz_bound(in, true);
+  return in;
+}
+
+LipschitzBound Gpt::certified_bound(const std::vector<double>& norms) const {
+  return gpt_lipschitz_bound(bound_input(norms), true);
 }
 
 }  // namespace lip

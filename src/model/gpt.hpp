@@ -21,6 +21,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/attention_fused.hpp"
+#include "model/gpt_bound.hpp"
 #include "model/gpt_config.hpp"
 #include "model/gpt_layout.hpp"
 #include "model/model.hpp"
@@ -43,9 +44,26 @@ class Gpt : public Model {
   /// Largest per-token RMS over the same tensors (the NanoGPT script's companion metric).
   double max_token_rms() const { return activation_statistic(true); }
   LipschitzBound certified_bound(const std::vector<double>& norms) const override;
+  /// What the certified bound is computed from: these norms (exact_norms order) and the deck's
+  /// scales and formula.
+  GptBoundInput bound_input(const std::vector<double>& norms) const;
 
   /// Logits of the last forward, (rows·T, V).
   kernels::MatrixView logits() const;
+
+  // The map from the embedding output x (the residual stream entering the first block) to the
+  // logits: forward(batch) is the token lookup followed by forward_embedded. Input derivatives are
+  // taken at the last forward's x, have its shape (rows, T, C), and touch no parameter gradient.
+  /// The embedding output of the last forward, (rows, T, C).
+  kernels::Tensor3 embedding_output() const;
+  /// Forward from a given embedding output x (rows, T, C) instead of the token lookup; returns the
+  /// mean cross-entropy against `targets` (rows·T), or 0 when `targets` is empty (logits only).
+  /// A later backward() accumulates every parameter gradient but the embedding's (no tokens).
+  double forward_embedded(const kernels::Tensor3& x, const kernels::IndexTensor1& targets);
+  /// d_x = ∂loss/∂x of the last forward's mean cross-entropy (it needs targets).
+  void loss_input_gradient(const kernels::Tensor3& d_x);
+  /// d_x = Jᵀ·u with J = ∂logits/∂x and u a logits cotangent (rows·T, V).
+  void logits_vjp(const kernels::Tensor3& d_x, const kernels::MatrixView& u);
   const GptConfig& config() const { return config_; }
   /// Block p's weight of this role (the layout table's order).
   kernels::MatrixView weight(size_t block, ParamRole role) const { return params_.param(gpt_param_index(block, role)); }
@@ -61,6 +79,16 @@ class Gpt : public Model {
   void apply_norm_backward(const kernels::Tensor3& dh, const kernels::Tensor3& dz, const kernels::Tensor3& h,
                            const kernels::Tensor2& rstd);
   bool built_for_batch(size_t rows) const;
+  /// The forward after the lookup: blocks and head on the embedding output of `rows` rows, then
+  /// the loss when `targets` is not empty.
+  double forward_blocks(size_t rows, const kernels::IndexTensor1& targets);
+  /// Backward from d_logits to the embedding output, whose gradient it returns (a view of a
+  /// gradient buffer); parameter gradients (but the embedding's) are accumulated when asked.
+  kernels::Tensor3 backpropagate(bool parameter_gradients);
+  /// dW of a tensor when parameter gradients are wanted, else an empty view (skipped by the kernels).
+  kernels::MatrixView grad_if(bool wanted, size_t index) const {
+    return wanted ? params_.grad(index) : kernels::MatrixView();
+  }
   /// Block p's attention over the first `rows` batch rows by the configured kernel.
   void apply_attention_forward(size_t p, size_t rows, kernels::Real scale);
   void apply_attention_backward(size_t p, size_t rows, kernels::Real scale, const kernels::Tensor3& dq,
