@@ -321,6 +321,14 @@ std::pair<std::string, std::vector<std::string>> split_override(const std::strin
   return {key, tokenize(assignment.substr(eq + 1), false, where)};
 }
 
+// True when the line ends with the unquoted comment '# default' that resolved_text() writes.
+bool ends_with_default_marker(const std::string& line, const std::string& where) {
+  std::vector<bool> was_quoted;
+  const auto tok = tokenize(line, false, where, &was_quoted);
+  const std::size_t n = tok.size();
+  return n >= 2 && tok[n - 2] == "#" && tok[n - 1] == "default" && !was_quoted[n - 2] && !was_quoted[n - 1];
+}
+
 std::string override_origin(const std::string& assignment) {
   return "--set " + trim(assignment);
 }
@@ -535,7 +543,12 @@ InputDeck parse(const std::string& text, const std::string& source_name, const D
                       it->second.origin + ")",
                   "keep one of the two lines");
     tok.erase(tok.begin());
-    deck.values_[key] = {resolve_value(*k, tok, where), where};
+    DeckValue value = resolve_value(*k, tok, where);
+    // resolved_text() marks a key left at its default with '# default'; reading that text back keeps
+    // the key unset (the marker beside any other value is an ordinary comment).
+    const bool left_at_default = k->fallback && ends_with_default_marker(line, where) &&
+                                 format_deck_value(value) == format_deck_value(*k->fallback);
+    deck.values_[key] = {std::move(value), left_at_default ? std::string() : where};
   }
 
   for (const auto& o : overrides) deck.apply_override(o);

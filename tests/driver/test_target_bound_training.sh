@@ -94,6 +94,10 @@ grep -A3 '^certify.target_bound 3: constraint.w_max solved = 1.44224' "$tmp/mlp_
   grep -q 'worst-case certified bound 3.0000e+00' ||
   { echo "FAIL: the MLP run did not print the solved caps and the worst-case bound"; fail=1; }
 check_bound "MLP, pure_svd, target 3" mlp_target 3
+# The run's own deck (deck.resolved, as stored in its checkpoints) opens again: the keys it left at
+# their defaults, constraint.w_max among them, are not read back as set beside the target.
+"$build/lip_lower_bound" "$tmp/mlp_target" --data-dir "$tmp" --examples 2 --iterations 2 --pairs 2 --steps 2 \
+  >"$tmp/reopen.out" 2>&1 || { echo "FAIL: the target run's checkpoint does not open again:"; cat "$tmp/reopen.out"; fail=1; }
 run mlp_control mlp_control "$tmp/mlp.in" --set constraint.w_max=6 --set run.steps=30 --set run.eval_every=3 \
   --set optim.lr=1 || { echo "FAIL: the MLP control run failed"; tail -5 "$tmp/mlp_control.err"; fail=1; }
 check_bound "MLP control, soft cap 6, no target" mlp_control 3 above
