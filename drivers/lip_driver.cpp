@@ -14,12 +14,7 @@
 #include "core/mpi_program.hpp"
 #include "core/version.hpp"
 #include "io/run_config.hpp"
-#include "model/gpt.hpp"
-#include "model/factory.hpp"
-#include "model/mlp.hpp"
-#include "train/batch_plan.hpp"
-#include "train/data_source.hpp"
-#include "train/trainer.hpp"
+#include "train/training_session.hpp"
 
 namespace {
 
@@ -69,15 +64,8 @@ int run(int argc, char** argv, lip::Comm& comm) {
     if (const std::string warning = lip::slow_blas_warning(blas); !warning.empty()) std::fprintf(stderr, "%s\n", warning.c_str());
     std::printf("---- resolved deck (%s) ----\n%s---- end of deck ----\n", deck_path.c_str(), config.resolved_deck.c_str());
   }
-  const auto plan = lip::BatchPlan::make(config, comm.size(), comm.rank());
-  auto data = lip::make_data_source(config);
-  auto model = lip::make_model(config, data->input_features(), data->num_classes(), plan.forward_rows(), comm.is_root());
-  model->initialize(config.seed);
-  if (comm.is_root()) {
-    std::printf("data: %s\nmodel: %s with %zu parameters in %zu tensors\n", data->describe().c_str(),
-                config.model_kind.c_str(), model->params().num_parameters(), model->params().num_tensors());
-  }
-  lip::Trainer trainer(config, plan, comm, *model, *data);
+  lip::TrainingSession session(config, comm, true);
+  lip::Trainer& trainer = session.trainer();
   if (!resume.empty()) trainer.resume(resume);
   if (stop_at >= 0) trainer.stop_at(stop_at);
   trainer.run();
