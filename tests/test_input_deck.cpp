@@ -433,6 +433,10 @@ TEST(InputDeckResolved, DefaultMarkerBesideAnotherValueIsAComment) {
   EXPECT_EQ(deck.get_double("optim.beta"), 0.5);
   EXPECT_FALSE(deck.is_set_explicitly("optim.lr"));
   EXPECT_TRUE(deck.is_set_explicitly("run.steps"));
+  // A comment is any text: quotes in it are not the deck's quoting.
+  const auto quoted = lip::io::parse("optim.lr 0.02  # see \"Constraint accuracy\") and \"x\ndata.train x\nrun.steps 3\n",
+                                     "deck.in", test_schema());
+  EXPECT_TRUE(quoted.is_set_explicitly("optim.lr"));
 }
 
 // ---- suggestions and docs -------------------------------------------------------------------

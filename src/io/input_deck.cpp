@@ -324,7 +324,12 @@ std::pair<std::string, std::vector<std::string>> split_override(const std::strin
 // True when the line ends with the unquoted comment '# default' that resolved_text() writes.
 bool ends_with_default_marker(const std::string& line, const std::string& where) {
   std::vector<bool> was_quoted;
-  const auto tok = tokenize(line, false, where, &was_quoted);
+  std::vector<std::string> tok;
+  try {
+    tok = tokenize(line, false, where, &was_quoted);  // the comment too: any text, quotes included
+  } catch (const Error&) {
+    return false;  // a comment that is not a sequence of tokens is not the marker
+  }
   const std::size_t n = tok.size();
   return n >= 2 && tok[n - 2] == "#" && tok[n - 1] == "default" && !was_quoted[n - 2] && !was_quoted[n - 1];
 }

@@ -199,6 +199,17 @@ SweepSummary run_sweep(const SweepDeck& deck, Comm& world) {
         throw CollectiveError(deck.source + ": configuration " + std::to_string(c.index) +
                               " repeats the overrides of an earlier one (an axis lists a value twice)");
   }
+  if (!grid.empty()) {
+    // The base deck itself must read (syntax, keys, types) with the first configuration's
+    // overrides: an error there is every configuration's, so it ends the sweep before any run.
+    // Errors that an override causes ("--set …") are that configuration's row.
+    try {
+      io::load(deck.base_deck, deck_schema(), grid[0].overrides);
+    } catch (const Error& e) {
+      if (std::string(e.what()).rfind("--set ", 0) != 0)
+        throw CollectiveError(deck.source + ": base deck: " + e.what(), e.hint());
+    }
+  }
   if (world.is_root()) {
     std::filesystem::create_directories(deck.output_dir + "/runs");
     io::write_file_atomically(deck.output_dir + "/grid.csv", grid_table(deck, grid));

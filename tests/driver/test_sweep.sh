@@ -105,7 +105,7 @@ grep -q "0 trained now (0 failed), 8 done earlier" "$tmp/stop3.log" ||
 bad() {  # bad NAME PATTERN LINE...
   local name="$1" pattern="$2"
   shift 2
-  printf '%s\n' "base base.in" "output $tmp/bad_$name" "$@" >"$tmp/bad.in"
+  printf '%s\n' "base ${base_deck:-base.in}" "output $tmp/bad_$name" "$@" >"$tmp/bad.in"
   if sweep "$tmp/bad.log" bad.in; then echo "FAIL $name: accepted"; fail=1
   elif ! grep -qE "$pattern" "$tmp/bad.log"; then echo "FAIL $name: no /$pattern/ in:"; cat "$tmp/bad.log"; fail=1
   elif [ -e "$tmp/bad_$name/runs" ]; then echo "FAIL $name: runs were started"; fail=1
@@ -117,4 +117,6 @@ bad zip_lengths "bad.in:4: zip group 'p' has 2 values per key, optim.lr has 3" "
 bad logspace "bad.in:3: expected 'logspace A B N'" "axis optim.lr logspace -3 0"
 bad group_size "group_size 3 does not divide the 2 MPI ranks" "group_size 3" "axis optim.lr 0.1"
 bad repeated "configuration 1 repeats the overrides" "axis optim.lr 0.1 0.1"
+printf 'run.steps 3\noptim.lr "0.1\n' >"$tmp/broken.in"
+base_deck=broken.in bad base_deck "bad.in: base deck: .*broken.in:2: unterminated quoted string" "axis optim.beta1 0.8 0.9"
 exit $fail
