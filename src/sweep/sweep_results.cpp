@@ -164,12 +164,14 @@ size_t write_results_table(const SweepDeck& deck) {
   figure_columns.insert(figure_columns.end(), extra.begin(), extra.end());
   std::string text = "index,id";
   for (const auto& key : swept) text += "," + csv_cell(key);
+  for (const auto& [key, value] : deck.fixed) text += "," + csv_cell(key);  // every row is self-describing
   text += ",status,message";
   for (const auto& column : figure_columns) text += "," + column;
   text += "\n";
   for (const auto& [c, r] : rows) {
     text += std::to_string(c->index) + "," + c->id;
     for (const auto& [key, value] : c->swept) text += "," + csv_cell(value);
+    for (const auto& [key, value] : deck.fixed) text += "," + csv_cell(value);
     text += "," + to_string(r.status) + "," + csv_cell(r.message);
     for (const auto& column : figure_columns) {
       const auto it = r.figures.find(column);

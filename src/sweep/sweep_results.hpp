@@ -6,7 +6,7 @@
  * training (`refused`: a value the deck rejects, a target no cap reaches). A run stopped by SIGTERM
  * has no result.txt and continues from its checkpoint when the sweep is started again. The
  * results table, results.csv, has one row per configuration with a result, in grid order: every
- * swept key, the status and message, then the figures of summarize_run().
+ * swept key, every fixed (`set`) key, the status and message, then the figures of summarize_run().
  */
 #include <map>
 #include <string>
