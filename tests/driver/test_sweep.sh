@@ -101,6 +101,23 @@ sweep "$tmp/stop3.log" long.in
 grep -q "0 trained now (0 failed), 8 done earlier" "$tmp/stop3.log" ||
   { echo "FAIL: a finished sweep trained again:"; cat "$tmp/stop3.log"; fail=1; }
 
+# 2b. The transformer's reference-code bound column against the trainer's own reference_code bound:
+# the formula does not change the training, so row 0's reference_log10_bound (paper formula run) must
+# be row 1's log10_bound (reference_code run).
+cp "$src/inputs/regression/gpt_tiny.in" "$tmp/gpt.in"
+printf '%s\n' "base gpt.in" "output $tmp/gpt_sweep" "set data.dir $tmp" "set run.progress false" \
+  "axis model.bound_formula paper reference_code" >"$tmp/gpt.sweep"
+sweep "$tmp/gpt.log" gpt.sweep || { echo "FAIL: transformer sweep"; cat "$tmp/gpt.log"; fail=1; }
+$py - "$tmp/gpt_sweep/results.csv" <<'PY' || fail=1
+import csv, sys
+paper, ref = list(csv.DictReader(open(sys.argv[1])))
+a, b = float(paper["reference_log10_bound"]), float(ref["log10_bound"])
+ok = paper["status"] == ref["status"] == "done" and abs(a - b) <= 1e-6 * max(1, abs(b)) and paper["log10_bound"] != ref["log10_bound"]
+print(("ok   " if ok else "FAIL ") + f"reference-code bound column 10^{a:.7g} vs the reference_code run's 10^{b:.7g} "
+      f"(paper formula 10^{float(paper['log10_bound']):.7g})")
+sys.exit(0 if ok else 1)
+PY
+
 # 3. Bad sweep decks: one error naming the place, nothing trained.
 bad() {  # bad NAME PATTERN LINE...
   local name="$1" pattern="$2"
