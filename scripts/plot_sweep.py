@@ -4,14 +4,17 @@
   plot_sweep.py RESULTS.csv [RESULTS.csv ...] --out PREFIX [--title TEXT] [--metric acc|loss]
 
 Writes
-  PREFIX_frontier.png  Fig. 2 style: per method (optimizer x constraint), the best validation
-                       accuracy (and, second panel, loss) among the runs whose certified bound falls
-                       in each half-decade bin, against the bound on a log scale;
+  PREFIX_frontier.png  Fig. 2 style: per method (optimizer x constraint), the best final validation
+                       accuracy and loss among the runs whose certified bound falls in each
+                       half-decade bin (top), and the frontier: the best among the runs with a bound
+                       at most x (bottom), against the bound on a log scale;
   PREFIX_methods.png   Fig. 4 style: each method's best run (highest final accuracy): its accuracy
                        with its certified bound written on the bar, and the RMS->RMS norm of every
                        layer over training (from the run's eval.csv);
   PREFIX_curves.png    training loss of each method's best run (train.csv);
-  PREFIX_best.csv      the best run of each method, and of each method below bounds 10, 100, 1000.
+  PREFIX_best.csv      the best run of each method, and of each method below bounds 10, 100, 1000;
+  PREFIX_caps.csv      for the methods with a cap (constraint.w_max), how many finished runs end with
+                       a layer norm above it (by more than 1 %), and the largest norm / w_max.
 Runs are read from RESULTS.csv's directory (runs/<id>/). Only rows with status `done` are plotted.
 """
 import argparse
@@ -61,34 +64,50 @@ def best(runs, key, larger):
     return (max if larger else min)(runs, key=lambda r: float(r[key]))
 
 
+def color_of(methods):
+    """One colour per method, the same in every figure (tab20: up to 20 methods)."""
+    cmap = plt.get_cmap("tab20")
+    return {m: cmap(i % 20) for i, m in enumerate(methods)}
+
+
 def frontier(done, out, title):
     methods = sorted({method_of(r) for r in done})
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    for ax, key, larger, label in ((axes[0], "final_val_acc", True, "best final validation accuracy"),
-                                   (axes[1], "final_val_loss", False, "best final validation loss")):
+    color = color_of(methods)
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    for col, (key, larger, label) in enumerate((("final_val_acc", True, "final validation accuracy"),
+                                                ("final_val_loss", False, "final validation loss"))):
         for m in methods:
-            runs = [r for r in done if method_of(r) == m]
+            runs = sorted((r for r in done if method_of(r) == m and not math.isnan(float(r[key]))),
+                          key=lambda r: float(r["log10_bound"]))
             bins = {}
             for r in runs:
                 b = math.floor(2 * float(r["log10_bound"])) / 2
-                cur = bins.get(b)
-                v = float(r[key])
-                if math.isnan(v):
-                    continue
-                if cur is None or (v > float(cur[key]) if larger else v < float(cur[key])):
+                if b not in bins or (float(r[key]) > float(bins[b][key]) if larger else float(r[key]) < float(bins[b][key])):
                     bins[b] = r
-            xs = sorted(bins)
             style = "-o" if m.startswith("muon") else "--s"
-            ax.plot([10 ** float(bins[x]["log10_bound"]) for x in xs], [float(bins[x][key]) for x in xs], style,
-                    label=m, markersize=4)
-        ax.set_xscale("log")
-        ax.set_xlabel("certified Lipschitz bound (product of layer RMS->RMS norms)")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        if not larger:
-            ax.set_yscale("log")
-    axes[0].legend(fontsize=7, ncol=2)
-    fig.suptitle(f"{title}: best run per half-decade of the certified bound ({len(done)} finished runs)")
+            xs = sorted(bins)
+            axes[0][col].plot([10 ** float(bins[x]["log10_bound"]) for x in xs], [float(bins[x][key]) for x in xs],
+                              style, color=color[m], label=m, markersize=4)
+            # Pareto frontier: the best value among the runs with a bound at most x.
+            px, py, best_so_far = [], [], None
+            for r in runs:
+                v = float(r[key])
+                if best_so_far is None or (v > best_so_far if larger else v < best_so_far):
+                    best_so_far = v
+                    px.append(10 ** float(r["log10_bound"]))
+                    py.append(v)
+            axes[1][col].step(px, py, where="post", linestyle="-" if m.startswith("muon") else "--", color=color[m],
+                              label=m)
+        for row, what in ((0, "best in each half-decade of the bound"), (1, "best with bound at most x (frontier)")):
+            ax = axes[row][col]
+            ax.set_xscale("log")
+            ax.set_xlabel("certified Lipschitz bound (product of layer RMS->RMS norms)")
+            ax.set_ylabel(f"{label}: {what}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if not larger:
+                ax.set_yscale("log")
+    axes[0][0].legend(fontsize=7, ncol=2)
+    fig.suptitle(f"{title}: {len(done)} finished runs")
     fig.tight_layout()
     fig.savefig(out + "_frontier.png", dpi=120)
     plt.close(fig)
@@ -96,6 +115,7 @@ def frontier(done, out, title):
 
 def methods_panels(done, out, title):
     methods = sorted({method_of(r) for r in done})
+    color = color_of(methods)
     chosen = {m: best([r for r in done if method_of(r) == m], "final_val_acc", True) for m in methods}
     # layers in forward order where the names say it (..._in first, ..._out / norm_out last)
     layers = sorted({k for r in done for k in r if k.startswith("norm_") and r[k]},
@@ -103,7 +123,7 @@ def methods_panels(done, out, title):
     fig, axes = plt.subplots(1, 1 + len(layers), figsize=(5 + 4.2 * len(layers), 5))
     ax = axes[0]
     accs = [float(chosen[m]["final_val_acc"]) for m in methods]
-    bars = ax.barh(range(len(methods)), accs, color=["C0" if m.startswith("adamw") else "C1" for m in methods])
+    bars = ax.barh(range(len(methods)), accs, color=[color[m] for m in methods])
     for bar, m in zip(bars, methods):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" bound {float(chosen[m]['bound']):.3g}",
                 va="center", fontsize=7)
@@ -115,7 +135,7 @@ def methods_panels(done, out, title):
         for i, m in enumerate(methods):
             ev = read_csv(os.path.join(chosen[m]["_dir"], "eval.csv"))
             ax.plot([int(e["step"]) for e in ev], [float(e[layer]) for e in ev], "-o" if m.startswith("muon") else "--s",
-                    color=f"C{i % 10}", label=f"{m} (w_max {chosen[m].get('constraint.w_max', '-')})", markersize=3)
+                    color=color[m], label=f"{m} (w_max {chosen[m].get('constraint.w_max', '-')})", markersize=3)
         ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_ylabel(f"{layer[5:]} RMS->RMS norm")
@@ -130,9 +150,11 @@ def methods_panels(done, out, title):
 
 def curves(chosen, out, title):
     fig, ax = plt.subplots(figsize=(7, 5))
-    for i, (m, r) in enumerate(sorted(chosen.items())):
+    color = color_of(sorted(chosen))
+    for m, r in sorted(chosen.items()):
         tr = read_csv(os.path.join(r["_dir"], "train.csv"))
-        ax.plot([int(t["step"]) for t in tr], [float(t["loss"]) for t in tr], color=f"C{i % 10}", label=m)
+        ax.plot([int(t["step"]) for t in tr], [float(t["loss"]) for t in tr], color=color[m], label=m,
+                linestyle="-" if m.startswith("muon") else "--")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
     ax.set_yscale("log")
@@ -162,6 +184,21 @@ def best_table(rows, done, out):
                             r.get("optim.weight_decay", ""), r.get("constraint.spectral_wd", ""), r["id"]])
 
 
+CAPPED = {"spec_normalize", "orthogonal", "spec_hammer", "soft_cap", "hard_cap", "spectral_clip", "pure_svd"}
+
+
+def caps_table(done, out):
+    """Whether each capped method keeps every layer's final RMS->RMS norm at or below w_max."""
+    with open(out + "_caps.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", "finished", "above_cap", "largest_norm_over_cap"])
+        for m in sorted({method_of(r) for r in done if r.get("constraint.method") in CAPPED}):
+            runs = [r for r in done if method_of(r) == m]
+            ratios = [max(float(r[k]) for k in r if k.startswith("norm_") and r[k]) / float(r["constraint.w_max"])
+                      for r in runs]
+            w.writerow([m, len(runs), sum(x > 1.01 for x in ratios), f"{max(ratios):.4g}"])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("results", nargs="+")
@@ -173,8 +210,9 @@ def main():
     chosen = methods_panels(done, a.out, a.title)
     curves(chosen, a.out, a.title)
     best_table(rows, done, a.out)
+    caps_table(done, a.out)
     print(f"plot_sweep: {len(done)} finished of {len(rows)} rows; wrote {a.out}_frontier.png, _methods.png, "
-          f"_curves.png, _best.csv")
+          f"_curves.png, _best.csv, _caps.csv")
 
 
 if __name__ == "__main__":
