@@ -79,6 +79,27 @@ print(("ok   " if ok else "FAIL ") + f"statuses {status}; messages {sorted({r['m
 sys.exit(0 if ok else 1)
 PY
 
+# 1b. The plots and tables of scripts/plot_sweep.py from those rows: the figures exist, and the
+# best-per-method table agrees with the rows (the highest final accuracy of each method's done runs).
+$py "$src/scripts/plot_sweep.py" "$tmp/g1/results.csv" --out "$tmp/plots" --title test >"$tmp/plot.log" 2>&1 ||
+  { echo "FAIL: plot_sweep.py"; cat "$tmp/plot.log"; fail=1; }
+$py - "$tmp/g1/results.csv" "$tmp/plots" <<'PY' || fail=1
+import csv, os, sys
+rows, prefix = list(csv.DictReader(open(sys.argv[1]))), sys.argv[2]
+missing = [f for f in ("_frontier.png", "_methods.png", "_curves.png", "_best.csv", "_caps.csv")
+           if not os.path.getsize(prefix + f)]
+best = {r["method"]: float(r["final_val_acc"]) for r in csv.DictReader(open(prefix + "_best.csv")) if not r["bound_limit"]}
+names = {"none": "weight decay", "spec_wd": "spectral wd", "soft_cap": "soft cap"}
+want = {}
+for r in rows:
+    if r["status"] == "done":
+        m = f"{r['optim.kind']} {names[r['constraint.method']]}"
+        want[m] = max(want.get(m, 0.0), float(r["final_val_acc"]))
+ok = not missing and best == want
+print(("ok   " if ok else "FAIL ") + f"plot_sweep: best per method {best} (from the rows: {want}); missing {missing}")
+sys.exit(0 if ok else 1)
+PY
+
 # 2. SIGTERM after the first finished run, then start again: the rows of an uninterrupted sweep.
 sweep_deck "$tmp/long.in" "$tmp/stopped" 20000
 (cd "$tmp" && exec "$mpiexec" -n 2 --oversubscribe "$build/lip_sweep" long.in >"$tmp/stop1.log" 2>&1) &
