@@ -64,6 +64,13 @@ def best(runs, key, larger):
     return (max if larger else min)(runs, key=lambda r: float(r[key]))
 
 
+def save(fig, title, path):
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def color_of(methods):
     """One colour per method, the same in every figure (tab20: up to 20 methods)."""
     cmap = plt.get_cmap("tab20")
@@ -107,10 +114,7 @@ def frontier(done, out, title):
             if not larger:
                 ax.set_yscale("log")
     axes[0][0].legend(fontsize=7, ncol=2)
-    fig.suptitle(f"{title}: {len(done)} finished runs")
-    fig.tight_layout()
-    fig.savefig(out + "_frontier.png", dpi=120)
-    plt.close(fig)
+    save(fig, f"{title}: {len(done)} finished runs", out + "_frontier.png")
 
 
 def methods_panels(done, out, title):
@@ -141,10 +145,7 @@ def methods_panels(done, out, title):
         ax.set_ylabel(f"{layer[5:]} RMS->RMS norm")
         ax.grid(alpha=0.3)
     axes[-1].legend(fontsize=6)
-    fig.suptitle(f"{title}: the best run of each method")
-    fig.tight_layout()
-    fig.savefig(out + "_methods.png", dpi=120)
-    plt.close(fig)
+    save(fig, f"{title}: the best run of each method", out + "_methods.png")
     return chosen
 
 
@@ -160,10 +161,7 @@ def curves(chosen, out, title):
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.suptitle(f"{title}: training loss of each method's best run")
-    fig.tight_layout()
-    fig.savefig(out + "_curves.png", dpi=120)
-    plt.close(fig)
+    save(fig, f"{title}: training loss of each method's best run", out + "_curves.png")
 
 
 def best_table(rows, done, out):
