@@ -108,7 +108,7 @@ def frontier(done, out, title):
         for row, what in ((0, "best in each half-decade of the bound"), (1, "best with bound at most x (frontier)")):
             ax = axes[row][col]
             ax.set_xscale("log")
-            ax.set_xlabel("certified Lipschitz bound (product of layer RMS->RMS norms)")
+            ax.set_xlabel("certified Lipschitz bound (the deck's formula, exact norms)")
             ax.set_ylabel(f"{label}: {what}", fontsize=9)
             ax.grid(alpha=0.3)
             if not larger:
