@@ -263,6 +263,71 @@ inline void attention_forward(const Tensor3& out,          // (B, T, NH*HS)
                       false);
 }
 
+//! Forward-mode derivative of attention_forward at (q, k, v) along (tq, tk, tv), per row t of each
+//! head (A = the causal softmax of S = scale·Q Kᵀ, recomputed here, so either forward kernel's
+//! state serves):
+//!   tS[t, u] = scale·(⟨tq[t], k[u]⟩ + ⟨q[t], tk[u]⟩)            u ≤ t
+//!   tA[t, u] = A[t, u]·(tS[t, u] − Σ_u' A[t, u'] tS[t, u'])
+//!   tO[t]    = (1/3)·Σ_u (tA[t, u] v[u] + A[t, u] tv[u])
+//! One thread per (b, h, t) row, three passes over the keys u ≤ t (max, then the softmax sums, then
+//! the output), O(T·HS) each: the scores are recomputed instead of stored, so no workspace. For
+//! the EBC probes (a few forward-mode passes every few steps), not the training hot path.
+inline void attention_jvp(const Tensor3& tout,       // (B, T, NH*HS)
+                          const ConstTensor3& q,     // (B, T, NH*HS) after rope
+                          const ConstTensor3& k,     // (B, T, NH*HS) after rope
+                          const ConstTensor3& v,     // (B, T, NH*HS)
+                          const ConstTensor3& tq,    // (B, T, NH*HS) tangent of q (after rope)
+                          const ConstTensor3& tk,    // (B, T, NH*HS) tangent of k (after rope)
+                          const ConstTensor3& tv,    // (B, T, NH*HS) tangent of v
+                          int n_head, Real scale) {
+  const auto d = detail::check_qkvo_shapes("attention_jvp", q, k, v, tout, n_head);
+  detail::check_qkvo_shapes("attention_jvp (tangents)", tq, tk, tv, tout, n_head);
+  LIP_KERNEL_REQUIRE(tout.data() != q.data() && tout.data() != k.data() && tout.data() != v.data() &&
+                         tout.data() != tq.data() && tout.data() != tk.data() && tout.data() != tv.data(),
+                     "attention_jvp: tout must not alias an input");
+  const size_t T = d.T, NH = d.NH, HS = d.HS, C = NH * HS;
+  auto Q = flat_view(q), K = flat_view(k), Vv = flat_view(v);
+  auto TQ = flat_view(tq), TK = flat_view(tk), TV = flat_view(tv);
+  auto TO = flat_view(tout);
+  const Real third = Real(attention_output_scale);
+  Kokkos::parallel_for(
+      "kernels::attention_jvp", Kokkos::RangePolicy<ExecSpace>(0, d.B * NH * T), KOKKOS_LAMBDA(const size_t row) {
+        const size_t b = row / (NH * T), h = (row / T) % NH, t = row % T;
+        const size_t qt = (b * T + t) * C + h * HS;  // q[b, t, head h]
+        auto score = [&](size_t u) {
+          const size_t ku = (b * T + u) * C + h * HS;
+          Real s = 0;
+          for (size_t e = 0; e < HS; ++e) s += Q(qt + e) * K(ku + e);
+          return scale * s;
+        };
+        auto score_tangent = [&](size_t u) {
+          const size_t ku = (b * T + u) * C + h * HS;
+          Real s = 0;
+          for (size_t e = 0; e < HS; ++e) s += TQ(qt + e) * K(ku + e) + Q(qt + e) * TK(ku + e);
+          return scale * s;
+        };
+        Real mx = score(0);
+        for (size_t u = 1; u <= t; ++u) {
+          const Real s = score(u);
+          mx = s > mx ? s : mx;
+        }
+        double z = 0, zt = 0;  // Σ e^(s − max), Σ e^(s − max)·tS
+        for (size_t u = 0; u <= t; ++u) {
+          const double e = math::exp_nonpositive(score(u) - mx);
+          z += e;
+          zt += e * double(score_tangent(u));
+        }
+        const Real inv = Real(1.0 / z), mean_ts = Real(zt / z);
+        for (size_t e = 0; e < HS; ++e) TO(qt + e) = Real(0);
+        for (size_t u = 0; u <= t; ++u) {
+          const Real a = math::exp_nonpositive(score(u) - mx) * inv;
+          const Real ta = a * (score_tangent(u) - mean_ts);
+          const size_t vu = (b * T + u) * C + h * HS;
+          for (size_t e = 0; e < HS; ++e) TO(qt + e) += third * (ta * Vv(vu + e) + a * TV(vu + e));
+        }
+      });
+}
+
 //! dq, dk, dv += gradients of attention_forward given dout; needs the forward's q, k, v, probs.
 inline void attention_backward(const Tensor3& dq,           // (B, T, NH*HS)
                                const Tensor3& dk,           // (B, T, NH*HS)

@@ -63,6 +63,12 @@ inline void embedding_forward(const Tensor3& h,                    // (B, T, D)
                        });
 }
 
+//! th[b, t, :] = tE[:, tokens[b, t]]: the lookup is linear in the table, so its JVP along a table
+//! tangent tE is the lookup of tE.
+inline void embedding_jvp(const Tensor3& th, const ConstTensor2& tE, const ConstIndexTensor2& tokens) {
+  embedding_forward(th, tE, tokens);
+}
+
 //! dE[:, v] += Σ over positions holding token v of dh[b, t, :].
 inline void embedding_backward(const Tensor2& dE,                  // (D, V)
                                const ConstTensor3& dh,             // (B, T, D)

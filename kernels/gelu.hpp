@@ -77,6 +77,15 @@ void gelu_forward(const ViewY& y, const ViewX& x, GeluForm form) {
     pointwise_forward("kernels::gelu_forward", y, x, GeluErfScaled{});
 }
 
+//! ty = gelu'(x) / 1.1289 · tx: the forward-mode derivative (JVP) at the forward input x.
+template <class ViewTY, class ViewTX, class ViewX>
+void gelu_jvp(const ViewTY& ty, const ViewTX& tx, const ViewX& x, GeluForm form) {
+  if (form == GeluForm::tanh)
+    pointwise_jvp("kernels::gelu_jvp", ty, tx, x, GeluTanhScaled{});
+  else
+    pointwise_jvp("kernels::gelu_jvp", ty, tx, x, GeluErfScaled{});
+}
+
 //! dx += dy · gelu'(x) / 1.1289, with x the forward input (dx must not alias dy).
 template <class ViewDX, class ViewDY, class ViewX>
 void gelu_backward(const ViewDX& dx, const ViewDY& dy, const ViewX& x, GeluForm form) {

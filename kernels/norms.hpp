@@ -83,6 +83,31 @@ inline void rmsnorm_backward(const Tensor3& dx,          // (B, T, C)
                        });
 }
 
+//! ty = ρ (tx − y ⟨tx·y⟩): the JVP at the forward input x (the Jacobian ρ(I − y yᵀ/C) is symmetric,
+//! so this is the backward's formula, written instead of accumulated).
+inline void rmsnorm_jvp(const Tensor3& ty,           // (B, T, C)
+                        const ConstTensor3& tx,      // (B, T, C)
+                        const ConstTensor3& x,       // (B, T, C) forward input
+                        const ConstTensor2& rstd) {  // (B, T) cached by the forward
+  detail::check_norm_shapes("rmsnorm_jvp", ty, x, rstd);
+  detail::check_norm_shapes("rmsnorm_jvp", tx, x, rstd);
+  LIP_KERNEL_REQUIRE(ty.data() != tx.data(), "rmsnorm_jvp: ty must not alias tx");
+  const int C = int(x.extent(2));
+  const size_t rows = x.extent(0) * x.extent(1);
+  auto X = matrix_view(x.data(), rows, x.extent(2));
+  auto TX = matrix_view(tx.data(), rows, x.extent(2));
+  auto TY = matrix_view(ty.data(), rows, x.extent(2));
+  auto rs = flat_view(rstd);
+  Kokkos::parallel_for("kernels::rmsnorm_jvp", Kokkos::RangePolicy<ExecSpace>(0, rows),
+                       KOKKOS_LAMBDA(const size_t row) {
+                         const Real r = rs(row);
+                         double txy = 0;
+                         for (int c = 0; c < C; ++c) txy += double(TX(row, c)) * double(X(row, c) * r);
+                         const Real m = Real(txy / C);
+                         for (int c = 0; c < C; ++c) TY(row, c) = r * (TX(row, c) - X(row, c) * r * m);
+                       });
+}
+
 // ---------------------------------------------------------------------------------------------
 // layernorm
 // ---------------------------------------------------------------------------------------------
@@ -142,6 +167,39 @@ inline void layernorm_backward(const Tensor3& dx,          // (B, T, C)
                          const double mdy = sdy / C, mdyy = sdyy / C;
                          for (int c = 0; c < C; ++c)
                            DX(row, c) += Real(r * (double(DY(row, c)) - mdy - (double(X(row, c)) - m) * r * mdyy));
+                       });
+}
+
+//! ty = ρ (tx − ⟨tx⟩ − y ⟨tx·y⟩): the JVP at the forward input x (symmetric Jacobian
+//! ρ(I − 11ᵀ/C − y yᵀ/C); μ recomputed in double as in the backward).
+inline void layernorm_jvp(const Tensor3& ty,           // (B, T, C)
+                          const ConstTensor3& tx,      // (B, T, C)
+                          const ConstTensor3& x,       // (B, T, C) forward input
+                          const ConstTensor2& rstd) {  // (B, T) cached by the forward
+  detail::check_norm_shapes("layernorm_jvp", ty, x, rstd);
+  detail::check_norm_shapes("layernorm_jvp", tx, x, rstd);
+  LIP_KERNEL_REQUIRE(ty.data() != tx.data(), "layernorm_jvp: ty must not alias tx");
+  const int C = int(x.extent(2));
+  const size_t rows = x.extent(0) * x.extent(1);
+  auto X = matrix_view(x.data(), rows, x.extent(2));
+  auto TX = matrix_view(tx.data(), rows, x.extent(2));
+  auto TY = matrix_view(ty.data(), rows, x.extent(2));
+  auto rs = flat_view(rstd);
+  Kokkos::parallel_for("kernels::layernorm_jvp", Kokkos::RangePolicy<ExecSpace>(0, rows),
+                       KOKKOS_LAMBDA(const size_t row) {
+                         const double r = rs(row);
+                         double s = 0;
+                         for (int c = 0; c < C; ++c) s += double(X(row, c));
+                         const double m = s / C;
+                         double st = 0, sty = 0;
+                         for (int c = 0; c < C; ++c) {
+                           const double t = TX(row, c);
+                           st += t;
+                           sty += t * (double(X(row, c)) - m) * r;
+                         }
+                         const double mt = st / C, mty = sty / C;
+                         for (int c = 0; c < C; ++c)
+                           TY(row, c) = Real(r * (double(TX(row, c)) - mt - (double(X(row, c)) - m) * r * mty));
                        });
 }
 

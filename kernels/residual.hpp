@@ -37,6 +37,12 @@ void residual_forward(const ViewOut& h_out, const ViewH& h, const ViewB& branch,
                        KOKKOS_LAMBDA(const size_t i) { out(i) = keep * hv(i) + r * bv(i); });
 }
 
+//! t_out = (1 − r)·t_h + r·t_branch: the map is linear, so its JVP is the forward on the tangents.
+template <class ViewTOut, class ViewTH, class ViewTB>
+void residual_jvp(const ViewTOut& t_out, const ViewTH& t_h, const ViewTB& t_branch, Real r) {
+  residual_forward(t_out, t_h, t_branch, r);
+}
+
 //! dh += (1 − r)·dout, dbranch += r·dout. dh and dbranch must not alias dout or each other.
 template <class ViewDH, class ViewDB, class ViewDOut>
 void residual_backward(const ViewDH& dh, const ViewDB& dbranch, const ViewDOut& dout, Real r) {

@@ -156,6 +156,12 @@ inline void rope_forward(const Tensor3& y,          // (B, T, NH*HS)
   detail::rope_apply("kernels::rope_forward", y, x, n_head, table, /*transpose=*/false, /*accumulate=*/false);
 }
 
+//! ty = rope(tx): the rotation is linear, so its JVP is the forward on the tangent (ty may alias tx).
+inline void rope_jvp(const Tensor3& ty, const ConstTensor3& tx, int n_head, const RopeTable& table) {
+  detail::check_rope_shapes("rope_jvp", ty, tx, n_head, table);
+  detail::rope_apply("kernels::rope_jvp", ty, tx, n_head, table, /*transpose=*/false, /*accumulate=*/false);
+}
+
 //! dx += Mᵀ dy per pair (the transpose of the forward map). dx must not alias dy.
 inline void rope_backward(const Tensor3& dx,         // (B, T, NH*HS)
                           const ConstTensor3& dy,    // (B, T, NH*HS)
